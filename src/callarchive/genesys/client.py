@@ -1,0 +1,658 @@
+"""The Genesys Cloud client: one small async method per endpoint the importer uses.
+
+The only code in callarchive that knows Genesys URLs, JSON shapes and status codes. The HTTP
+pipeline (bearer auth with renewal, the request budget, retries) is assembled by `connect`;
+methods only build URLs and parse models. Media comes from signed URLs on other hosts through a
+separate client that never carries the bearer token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import httpx
+import structlog
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from callarchive.clock import Clock
+from callarchive.genesys.auth import BearerAuth, TokenProvider, TokenVault
+from callarchive.genesys.connection import ConnectionSettings, proxy, ssl_context
+from callarchive.genesys.errors import (
+    AuthenticationError,
+    DailyLimitError,
+    GenesysError,
+    GenesysPermissionError,
+    GenesysUnavailableError,
+    MediaNotReadyError,
+    MediaUrlExpiredError,
+    NotFoundError,
+    ProxyError,
+    RequestRejectedError,
+    ServerError,
+    TlsError,
+    TruncatedMediaError,
+)
+from callarchive.genesys.models import (
+    BatchStatus,
+    Conversation,
+    GenesysModel,
+    JobResultsPage,
+    JobStatus,
+    QueryPage,
+    Recording,
+    RecordingMetadata,
+    User,
+    UserPage,
+)
+from callarchive.genesys.retry import RequestBudget, RetryingTransport, RetryPolicy, is_tls_failure
+
+log = structlog.get_logger("callarchive.genesys")
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+FORMAT_IDS = ("WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3", "NONE")
+QUERY_PAGE_SIZE = 100
+MAX_QUERY_RESULTS = 100_000
+MAX_BATCH_ITEMS = 100
+USERS_PER_LOOKUP = 100
+JSON_ATTEMPTS = 3
+DOWNLOAD_ATTEMPTS = 4
+CHUNK = 64 * 1024
+
+_VOICE_WITH_RECORDING = [
+    {
+        "type": "and",
+        "predicates": [
+            {
+                "type": "dimension",
+                "dimension": "mediaType",
+                "operator": "matches",
+                "value": "voice",
+            },
+            {"type": "dimension", "dimension": "recording", "operator": "exists"},
+        ],
+    }
+]
+
+
+class MediaSink(Protocol):
+    """Where downloaded media goes, chunk by chunk; `reset` discards a failed attempt."""
+
+    async def write(self, chunk: bytes) -> None: ...
+
+    async def reset(self) -> None: ...
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Download:
+    size: int
+    sha256: str
+    content_type: str | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecordingsReply:
+    """The recordings of a conversation in one format; `ready` is False on a 202."""
+
+    recordings: list[Recording]
+    ready: bool
+    retry_after_s: float
+
+
+def interval(start: dt.datetime, end: dt.datetime) -> str:
+    """An ISO-8601 interval in UTC with milliseconds, as the analytics API takes it."""
+    return f"{_iso(start)}/{_iso(end)}"
+
+
+def _iso(instant: dt.datetime) -> str:
+    utc = instant.astimezone(dt.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+class GenesysClient:
+    """Talks to one Genesys Cloud org. Build it with `connect`; close it with `aclose`."""
+
+    def __init__(
+        self,
+        api: httpx.AsyncClient,
+        media: httpx.AsyncClient,
+        tokens: TokenProvider,
+        *,
+        login: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._api = api
+        self._media = media
+        self._login = login
+        self.tokens = tokens
+
+    async def __aenter__(self) -> GenesysClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._api.aclose()
+        await self._media.aclose()
+        if self._login is not None:
+            await self._login.aclose()
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    async def _send(self, method: str, path: str, endpoint: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._api.request(method, path, **kwargs)
+        except httpx.TransportError as error:
+            raise _transport_error(error, endpoint) from error
+        log.debug(
+            "genesys_request_sent",
+            endpoint=endpoint,
+            status=response.status_code,
+            correlation_id=response.headers.get("inin-correlation-id"),
+        )
+        return response
+
+    async def _json(
+        self,
+        method: str,
+        path: str,
+        endpoint: str,
+        model: type[ModelT],
+        *,
+        accept: tuple[int, ...] = (200,),
+        **kwargs: Any,
+    ) -> tuple[ModelT, int]:
+        """Send, map errors, parse `model`; a body that is not valid JSON is asked for again."""
+        for attempt in range(1, JSON_ATTEMPTS + 1):
+            response = await self._send(method, path, endpoint, **kwargs)
+            if response.status_code not in accept:
+                raise _status_error(response, endpoint)
+            try:
+                return model.model_validate_json(response.content), response.status_code
+            except ValidationError as error:
+                log.warning(
+                    "genesys_response_invalid",
+                    endpoint=endpoint,
+                    attempt=attempt,
+                    errors=error.error_count(),
+                )
+                last = error
+        raise GenesysUnavailableError(
+            "Genesys answered with a body that does not match the API model: "
+            f"{last.errors()[0]['msg']}",
+            endpoint=endpoint,
+            status=response.status_code,
+            correlation_id=response.headers.get("inin-correlation-id"),
+        )
+
+    async def _json_list(
+        self, path: str, endpoint: str, item: type[ModelT], **kwargs: Any
+    ) -> tuple[list[ModelT], int]:
+        adapter = TypeAdapter(list[item])  # type: ignore[valid-type]  # item is a model class
+        for attempt in range(1, JSON_ATTEMPTS + 1):
+            response = await self._send("GET", path, endpoint, **kwargs)
+            if response.status_code not in (200, 202):
+                raise _status_error(response, endpoint)
+            try:
+                return list(adapter.validate_json(response.content)), response.status_code
+            except ValidationError as error:
+                log.warning(
+                    "genesys_response_invalid",
+                    endpoint=endpoint,
+                    attempt=attempt,
+                    errors=error.error_count(),
+                )
+        raise GenesysUnavailableError(
+            "Genesys answered with a body that does not match the API model",
+            endpoint=endpoint,
+            status=response.status_code,
+            correlation_id=response.headers.get("inin-correlation-id"),
+        )
+
+    # -- analytics -------------------------------------------------------------------------
+
+    async def query_conversations(
+        self, start: dt.datetime, end: dt.datetime, *, page_size: int = QUERY_PAGE_SIZE
+    ) -> AsyncIterator[Conversation]:
+        """Voice conversations with a recording whose lifetime overlaps [start, end).
+
+        Pages until `totalHits` is reached or a page comes back empty; a page that repeats
+        the previous one (a paging loop) is an error rather than an endless loop.
+        """
+        endpoint = "POST /api/v2/analytics/conversations/details/query"
+        body: dict[str, Any] = {
+            "interval": interval(start, end),
+            "order": "asc",
+            "orderBy": "conversationStart",
+            "segmentFilters": _VOICE_WITH_RECORDING,
+        }
+        previous: list[str] = []
+        last_page = MAX_QUERY_RESULTS // page_size
+        for number in range(1, last_page + 1):
+            body["paging"] = {"pageSize": page_size, "pageNumber": number}
+            page, _ = await self._json(
+                "POST",
+                "/api/v2/analytics/conversations/details/query",
+                endpoint,
+                QueryPage,
+                json=body,
+            )
+            ids = [c.conversation_id for c in page.conversations]
+            if ids and ids == previous:
+                raise GenesysUnavailableError(
+                    f"page {number} repeats page {number - 1}: paging loop", endpoint=endpoint
+                )
+            previous = ids
+            for conversation in page.conversations:
+                yield conversation
+            if not ids or number * page_size >= page.total_hits:
+                return
+        raise GenesysUnavailableError(
+            f"more than {MAX_QUERY_RESULTS} conversations in one interval: query shorter windows",
+            endpoint=endpoint,
+        )
+
+    async def submit_details_job(self, start: dt.datetime, end: dt.datetime) -> str:
+        """Start an async details job over [start, end); returns its job id."""
+        endpoint = "POST /api/v2/analytics/conversations/details/jobs"
+        body = {
+            "interval": interval(start, end),
+            "order": "asc",
+            "orderBy": "conversationStart",
+            "segmentFilters": _VOICE_WITH_RECORDING,
+        }
+        reply, _ = await self._json(
+            "POST",
+            "/api/v2/analytics/conversations/details/jobs",
+            endpoint,
+            _JobId,
+            json=body,
+            accept=(200, 202),
+        )
+        return reply.job_id
+
+    async def details_job_status(self, job_id: str) -> JobStatus:
+        endpoint = "GET /api/v2/analytics/conversations/details/jobs/{jobId}"
+        status, _ = await self._json(
+            "GET", f"/api/v2/analytics/conversations/details/jobs/{job_id}", endpoint, JobStatus
+        )
+        return status
+
+    async def details_job_results(
+        self, job_id: str, *, page_size: int = 1000
+    ) -> AsyncIterator[Conversation]:
+        """Every conversation of a fulfilled job, following the cursor until it is absent."""
+        endpoint = "GET /api/v2/analytics/conversations/details/jobs/{jobId}/results"
+        path = f"/api/v2/analytics/conversations/details/jobs/{job_id}/results"
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            params: dict[str, Any] = {"pageSize": page_size}
+            if cursor:
+                params["cursor"] = cursor
+            page, _ = await self._json("GET", path, endpoint, JobResultsPage, params=params)
+            for conversation in page.conversations:
+                yield conversation
+            if not page.cursor or not page.conversations:
+                return
+            if page.cursor in seen:
+                raise GenesysUnavailableError(
+                    "the job results cursor repeats: paging loop", endpoint=endpoint
+                )
+            seen.add(page.cursor)
+            cursor = page.cursor
+
+    async def delete_details_job(self, job_id: str) -> None:
+        endpoint = "DELETE /api/v2/analytics/conversations/details/jobs/{jobId}"
+        response = await self._send(
+            "DELETE", f"/api/v2/analytics/conversations/details/jobs/{job_id}", endpoint
+        )
+        if response.status_code not in (200, 202, 204, 404):
+            raise _status_error(response, endpoint)
+
+    async def data_availability(self) -> dt.datetime:
+        """Until when the async jobs' data is complete (`dataAvailabilityDate`)."""
+        endpoint = "GET /api/v2/analytics/conversations/details/jobs/availability"
+        reply, _ = await self._json(
+            "GET",
+            "/api/v2/analytics/conversations/details/jobs/availability",
+            endpoint,
+            _Availability,
+        )
+        return reply.data_availability_date
+
+    # -- recordings ------------------------------------------------------------------------
+
+    async def recording_metadata(self, conversation_id: str) -> list[RecordingMetadata]:
+        endpoint = "GET /api/v2/conversations/{conversationId}/recordingmetadata"
+        items, _ = await self._json_list(
+            f"/api/v2/conversations/{conversation_id}/recordingmetadata",
+            endpoint,
+            RecordingMetadata,
+        )
+        return items
+
+    async def recordings(
+        self, conversation_id: str, *, format_id: str, max_wait_ms: int = 5000
+    ) -> RecordingsReply:
+        """The conversation's recordings in `format_id`; a 202 (transcoding) is `ready=False`."""
+        _check_format(format_id)
+        endpoint = "GET /api/v2/conversations/{conversationId}/recordings"
+        items, status = await self._json_list(
+            f"/api/v2/conversations/{conversation_id}/recordings",
+            endpoint,
+            Recording,
+            params={"formatId": format_id, "maxWaitMs": max(1, max_wait_ms)},
+        )
+        return RecordingsReply(
+            recordings=items, ready=status == 200, retry_after_s=_transcode_wait(items)
+        )
+
+    async def recording(
+        self, conversation_id: str, recording_id: str, *, format_id: str
+    ) -> Recording:
+        """One recording; raises MediaNotReadyError while it is transcoding (202)."""
+        _check_format(format_id)
+        endpoint = "GET /api/v2/conversations/{conversationId}/recordings/{recordingId}"
+        item, status = await self._json(
+            "GET",
+            f"/api/v2/conversations/{conversation_id}/recordings/{recording_id}",
+            endpoint,
+            Recording,
+            params={"formatId": format_id},
+            accept=(200, 202),
+        )
+        if status == 202:
+            raise MediaNotReadyError(
+                f"recording {recording_id} is still being transcoded to {format_id}",
+                retry_after_s=_transcode_wait([item]),
+                endpoint=endpoint,
+                status=202,
+            )
+        return item
+
+    async def set_delete_date(
+        self, conversation_id: str, recording_id: str, when: dt.datetime
+    ) -> Recording:
+        """Ask Genesys to delete the recording at `when` (there is no DELETE verb)."""
+        endpoint = "PUT /api/v2/conversations/{conversationId}/recordings/{recordingId}"
+        item, _ = await self._json(
+            "PUT",
+            f"/api/v2/conversations/{conversation_id}/recordings/{recording_id}",
+            endpoint,
+            Recording,
+            json={"deleteDate": _iso(when)},
+        )
+        return item
+
+    async def submit_batch(self, items: Sequence[tuple[str, str | None]]) -> str:
+        """Submit a batch download of (conversation id, recording id or None for all)."""
+        if not 1 <= len(items) <= MAX_BATCH_ITEMS:
+            raise ValueError(f"a batch holds 1 to {MAX_BATCH_ITEMS} items, not {len(items)}")
+        requests = [
+            {
+                "conversationId": conversation_id,
+                **({"recordingId": recording_id} if recording_id else {}),
+            }
+            for conversation_id, recording_id in items
+        ]
+        endpoint = "POST /api/v2/recording/batchrequests"
+        reply, _ = await self._json(
+            "POST",
+            "/api/v2/recording/batchrequests",
+            endpoint,
+            _Submitted,
+            json={"batchDownloadRequestList": requests},
+        )
+        return reply.id
+
+    async def batch_status(self, job_id: str) -> BatchStatus:
+        endpoint = "GET /api/v2/recording/batchrequests/{jobId}"
+        status, _ = await self._json(
+            "GET", f"/api/v2/recording/batchrequests/{job_id}", endpoint, BatchStatus
+        )
+        return status
+
+    # -- users -----------------------------------------------------------------------------
+
+    async def user(self, user_id: str) -> User:
+        endpoint = "GET /api/v2/users/{userId}"
+        user, _ = await self._json(
+            "GET", f"/api/v2/users/{user_id}", endpoint, User, params={"state": "any"}
+        )
+        return user
+
+    async def users(self, user_ids: Sequence[str]) -> list[User]:
+        """Bulk look-up by id, including users who have since left (state any)."""
+        endpoint = "GET /api/v2/users"
+        wanted = list(dict.fromkeys(user_ids))
+        found: list[User] = []
+        for first in range(0, len(wanted), USERS_PER_LOOKUP):
+            chunk = wanted[first : first + USERS_PER_LOOKUP]
+            number = 1
+            while True:
+                params: list[tuple[str, str | int]] = [("id", i) for i in chunk]
+                params += [("pageSize", len(chunk)), ("pageNumber", number), ("state", "any")]
+                page, _ = await self._json(
+                    "GET", "/api/v2/users", endpoint, UserPage, params=params
+                )
+                found.extend(page.entities)
+                if not page.next_uri or not page.entities:
+                    break
+                number += 1
+        return found
+
+    # -- media -----------------------------------------------------------------------------
+
+    async def download(self, url: str, sink: MediaSink) -> Download:
+        """Stream `url` (a signed media URL) into `sink`, checking size and computing sha256.
+
+        No bearer token is sent. An expired URL raises MediaUrlExpiredError; a body that ends
+        early is downloaded again (the sink is reset), up to a few times.
+        """
+        for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+            try:
+                return await self._download_once(url, sink)
+            except TruncatedMediaError:
+                log.info("media_download_retried", attempt=attempt)
+                await sink.reset()
+                if attempt == DOWNLOAD_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _download_once(self, url: str, sink: MediaSink) -> Download:
+        endpoint = "GET media"
+        digest, size = hashlib.sha256(), 0
+        try:
+            async with self._media.stream("GET", url) as response:
+                if response.status_code in (403, 404):
+                    raise MediaUrlExpiredError(
+                        "the media URL has expired or is no longer valid",
+                        endpoint=endpoint,
+                        status=response.status_code,
+                    )
+                if response.status_code != 200:
+                    raise GenesysUnavailableError(
+                        "the media host did not deliver the file",
+                        endpoint=endpoint,
+                        status=response.status_code,
+                    )
+                expected = response.headers.get("content-length")
+                content_type = response.headers.get("content-type")
+                async for chunk in response.aiter_raw(CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    await sink.write(chunk)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ReadTimeout) as error:
+            raise TruncatedMediaError(
+                f"the media download broke off after {size} bytes", endpoint=endpoint
+            ) from error
+        except httpx.TransportError as error:
+            raise _transport_error(error, endpoint) from error
+        if expected is not None and int(expected) != size:
+            raise TruncatedMediaError(f"received {size} of {expected} bytes", endpoint=endpoint)
+        return Download(size=size, sha256=digest.hexdigest(), content_type=content_type)
+
+    async def download_recording(
+        self, conversation_id: str, recording_id: str, *, format_id: str, sink: MediaSink
+    ) -> Download:
+        """Fetch a fresh media URL for the recording and download it; re-asks once on expiry."""
+        for attempt in (1, 2):
+            recording = await self.recording(conversation_id, recording_id, format_id=format_id)
+            uri = recording.media_uri()
+            if uri is None:
+                raise MediaNotReadyError(
+                    f"recording {recording_id} has no media ({recording.file_state})",
+                    retry_after_s=60.0,
+                    endpoint="GET /api/v2/conversations/{conversationId}/recordings/{recordingId}",
+                )
+            try:
+                return await self.download(uri, sink)
+            except MediaUrlExpiredError:
+                await sink.reset()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+class _JobId(GenesysModel):
+    job_id: str
+
+
+class _Availability(GenesysModel):
+    data_availability_date: dt.datetime
+
+
+class _Submitted(GenesysModel):
+    id: str
+
+
+def _check_format(format_id: str) -> None:
+    if format_id not in FORMAT_IDS:
+        raise ValueError(f"formatId must be one of {', '.join(FORMAT_IDS)}, not {format_id!r}")
+
+
+def _transcode_wait(items: Sequence[Recording]) -> float:
+    estimates = [r.estimated_transcode_time_ms or 0 for r in items]
+    return max(1.0, max(estimates, default=0) / 1000)
+
+
+def _error_fields(response: httpx.Response) -> tuple[str | None, str]:
+    try:
+        body = response.json()
+    except ValueError:
+        return None, ""
+    if not isinstance(body, dict):
+        return None, ""
+    return (str(body["code"]) if body.get("code") else None), str(body.get("message") or "")
+
+
+def _status_error(response: httpx.Response, endpoint: str) -> GenesysError:
+    """Map an unexpected status to the error tree (the response body is already read)."""
+    status = response.status_code
+    code, message = _error_fields(response)
+    context: dict[str, Any] = {
+        "endpoint": endpoint,
+        "status": status,
+        "code": code,
+        "correlation_id": response.headers.get("inin-correlation-id"),
+    }
+    if status == 429:
+        retry_after = float(response.headers.get("retry-after") or 0)
+        if retry_after > 180:
+            return DailyLimitError(
+                f"Genesys asks to wait {retry_after:.0f} s (a daily limit was reached); "
+                "the run ends and the next one carries on",
+                retry_after_s=retry_after,
+                **context,
+            )
+        return GenesysUnavailableError("rate limited by Genesys after every retry", **context)
+    if status in (502, 503, 504):
+        return GenesysUnavailableError("Genesys is unavailable after every retry", **context)
+    if status == 401:
+        return AuthenticationError(
+            "Genesys rejected the access token even after renewing it; check the OAuth client",
+            **context,
+        )
+    if status == 403:
+        return GenesysPermissionError(
+            f"the OAuth client lacks a permission: {message or 'forbidden'}; "
+            "add it to the OAuth client's role",
+            **context,
+        )
+    if status == 404:
+        return NotFoundError(message or "not found", **context)
+    if status == 407:
+        return ProxyError(
+            "the forward proxy refused the credentials; check the proxy username and password",
+            **context,
+        )
+    if status >= 500:
+        return ServerError(message or "Genesys reported an internal error", **context)
+    return RequestRejectedError(message or "Genesys rejected the request", **context)
+
+
+def _transport_error(error: httpx.TransportError, endpoint: str) -> GenesysError:
+    if is_tls_failure(error):
+        return TlsError(
+            f"TLS failed: {error}; check the TLS Trust List and the client certificate",
+            endpoint=endpoint,
+        )
+    if isinstance(error, httpx.ProxyError):
+        return ProxyError(f"the forward proxy failed: {error}", endpoint=endpoint)
+    return GenesysUnavailableError(
+        f"could not reach Genesys: {type(error).__name__}", endpoint=endpoint
+    )
+
+
+def connect(
+    settings: ConnectionSettings,
+    *,
+    clock: Clock,
+    vault: TokenVault | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    policy: RetryPolicy | None = None,
+) -> GenesysClient:
+    """The real client for `settings`: TLS, proxy, request budget, retries and token renewal.
+
+    `transport` replaces the network transport (all three clients share it).
+    """
+    verify = ssl_context(settings.tls)
+    via = proxy(settings.proxy)
+
+    def network() -> httpx.AsyncBaseTransport:
+        return transport or httpx.AsyncHTTPTransport(verify=verify, proxy=via, trust_env=False)
+
+    budget = RequestBudget(settings.requests_per_minute, clock)
+    timeout = httpx.Timeout(settings.timeout_s)
+    login = httpx.AsyncClient(
+        transport=RetryingTransport(network(), clock=clock, policy=policy),
+        timeout=timeout,
+        trust_env=False,
+    )
+    tokens = TokenProvider(
+        login,
+        auth_url=settings.auth_url,
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        clock=clock,
+        vault=vault,
+    )
+    api = httpx.AsyncClient(
+        base_url=settings.api_url,
+        transport=RetryingTransport(network(), clock=clock, policy=policy, budget=budget),
+        auth=BearerAuth(tokens),
+        timeout=timeout,
+        trust_env=False,
+        headers={"Accept": "application/json"},
+    )
+    media = httpx.AsyncClient(
+        transport=RetryingTransport(network(), clock=clock, policy=policy),
+        timeout=timeout,
+        trust_env=False,
+        follow_redirects=True,
+    )
+    return GenesysClient(api, media, tokens, login=login)

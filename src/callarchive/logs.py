@@ -1,0 +1,68 @@
+"""Structured logs (structlog) that never carry a secret.
+
+`redact` is a processor that runs on every event before rendering: values under secret-looking
+keys (authorization, client_secret, password, token, ...) are replaced, bearer and basic
+credentials inside strings are masked, and the query strings of URLs (signed media URLs carry
+their signature there) are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any, TextIO
+
+import structlog
+
+REDACTED = "[redacted]"
+_SECRET_KEYS = re.compile(
+    r"(authorization|secret|password|passwd|token|api_key|apikey|cookie|signature|credential)",
+    re.IGNORECASE,
+)
+_CREDENTIALS = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+_URL_QUERY = re.compile(r"(https?://[^\s?#\"']+)\?[^\s#\"']*", re.IGNORECASE)
+
+
+def scrub(value: Any) -> Any:
+    """`value` with credentials and URL query strings masked (recursing into containers)."""
+    if isinstance(value, str):
+        return _URL_QUERY.sub(r"\1?" + REDACTED, _CREDENTIALS.sub(r"\1 " + REDACTED, value))
+    if isinstance(value, Mapping):
+        return {k: REDACTED if _SECRET_KEYS.search(str(k)) else scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(scrub(v) for v in value)
+    if isinstance(value, BaseException):
+        return scrub(str(value))
+    return value
+
+
+def redact(
+    logger: object, method_name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: mask secrets in every field of the event."""
+    del logger, method_name
+    for key, value in list(event_dict.items()):
+        event_dict[key] = REDACTED if _SECRET_KEYS.search(key) else scrub(value)
+    return event_dict
+
+
+def configure(
+    *, level: int = logging.INFO, stream: TextIO | None = None, json: bool = True
+) -> None:
+    """Route structlog events, redacted, as JSON lines (or console lines) to `stream`."""
+    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            redact,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        cache_logger_on_first_use=False,
+    )
