@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages the suite needs (installed when missing and running as root).
-DEBIAN_PACKAGES :=
+DEBIAN_PACKAGES := tinyproxy-bin
 
 .PHONY: demo test lint typecheck pytest setup debian clean
 

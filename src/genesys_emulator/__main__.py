@@ -17,6 +17,7 @@ from genesys_emulator.audio import FORMATS
 from genesys_emulator.config import EmulatorConfig
 from genesys_emulator.faults import parse as parse_faults
 
+BACKLOG = 2048  # uvicorn's default
 DEMO = {"calls_per_hour": 30.0, "mean_call_seconds": 45.0, "days": None, "long_call_ratio": 0.0}
 
 
@@ -120,9 +121,15 @@ def config_from(args: argparse.Namespace) -> EmulatorConfig:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
     config = config_from(args)
-    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets whose proto says TCP;
+    # with proto 0 every response body waits ~40 ms for the client's delayed ACK (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
+    # Listen before announcing LISTENING: the kernel then queues connections until uvicorn
+    # accepts them, so a client may connect as soon as it reads the banner.
+    sock.listen(BACKLOG)
     port = sock.getsockname()[1]
     scheme = "https" if args.tls_cert else "http"
     base = f"{scheme}://{args.host}:{port}"

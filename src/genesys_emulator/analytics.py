@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from genesys_emulator.clock import parse_iso, to_iso
-from genesys_emulator.org import LONG_CALL_MAX, Agent, CallKind, Conversation, Org
+from genesys_emulator.org import Agent, CallKind, Conversation, Org
 
 Json = dict[str, Any]
 MAX_INTERVAL = dt.timedelta(days=7)
@@ -82,7 +82,7 @@ def job_candidates(
     if start_of_day:
         first, after = interval.days_touched()
     else:
-        first, after = interval.start - LONG_CALL_MAX, interval.end
+        first, after = interval.start - org.longest_call, interval.end
     return [
         c
         for c in org.conversations_started(first, after)
@@ -232,7 +232,10 @@ class _Renderer:
             if c.kind is not CallKind.CHAT:
                 body["mediaStatsMinConversationMos"] = c.mos
                 body["mediaStatsMinConversationRFactor"] = round(c.mos * 20 - 10, 2)
-        body["participants"] = [p for p in self.participants() if p["sessions"]]
+        # A participant is listed once it has joined, i.e. its first segment has started.
+        body["participants"] = [
+            p for p in self.participants() if any(s["segments"] for s in p["sessions"])
+        ]
         return body
 
     def participants(self) -> list[Json]:
@@ -295,7 +298,7 @@ class _Renderer:
         session.update(extra)
         present = [s for s in segments if s is not None]
         session["segments"] = present
-        return session if present else {**session, "segments": []}
+        return session
 
     def customer(self) -> Json:
         c = self.c
@@ -447,7 +450,8 @@ class _Renderer:
                 ),
             ]
         recorded = c.recorded and leg.connect is not None
-        extra: Json = {"metrics": self.agent_metrics(leg.alert_start, leg.connect, leg.end)}
+        metrics = self.agent_metrics(leg.alert_start, leg.connect, leg.end)
+        extra: Json = {"metrics": metrics} if metrics else {}
         if c.kind is CallKind.INBOUND:
             extra["selectedAgentId"] = leg.user_id
         agent = self.org.agent(leg.user_id)

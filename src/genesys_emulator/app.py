@@ -36,7 +36,12 @@ from genesys_emulator.faults import Fault, FaultKind, Faults
 from genesys_emulator.ground_truth import GroundTruth
 from genesys_emulator.limits import RateLimiter
 from genesys_emulator.org import CallKind, Conversation, Org
-from genesys_emulator.recordings import FORMAT_IDS, MAX_BATCH_ITEMS, Recordings, find_plan
+from genesys_emulator.recordings import (
+    FORMAT_IDS,
+    MAX_BATCH_ITEMS,
+    Recordings,
+    find_plan,
+)
 from genesys_emulator.stats import Stats
 
 Json = dict[str, Any]
@@ -142,6 +147,8 @@ class Emulator:
         self.cache = MediaCache(self._cache_dir)
         self.truth = GroundTruth(self.org, self.recordings, self.cache)
         self._jobs: dict[str, _Job] = {}
+        # A fulfilled job's conversations, rendered once at its first results read.
+        self._job_results: dict[str, list[Json]] = {}
 
     @staticmethod
     def _make_cache_dir(config: EmulatorConfig) -> Path:
@@ -392,6 +399,7 @@ class Emulator:
     async def delete_job(self, call: Call) -> Response:
         job = self._job(call)
         del self._jobs[job.id]
+        self._job_results.pop(job.id, None)
         return Response(status_code=204)
 
     async def job_results(self, call: Call) -> Response:
@@ -403,6 +411,19 @@ class Emulator:
         size = _int_param(call.request, "pageSize", 100, maximum=JOB_RESULTS_MAX_PAGE)
         offset = _decode_cursor(call.request.query_params.get("cursor"), job.id)
         available = self._data_available(job.fulfilled_at)
+        rendered = self._job_results.get(job.id)
+        if rendered is None:
+            rendered = self._job_conversations(job, available)
+            self._job_results[job.id] = rendered
+        page = rendered[offset : offset + size]
+        body: Json = {"dataAvailabilityDate": to_iso(available)}
+        if page:
+            body["conversations"] = page
+        if offset + size < len(rendered):
+            body["cursor"] = _encode_cursor(job.id, offset + size)
+        return JSONResponse(body)
+
+    def _job_conversations(self, job: _Job, available: dt.datetime) -> list[Json]:
         candidates = analytics.job_candidates(
             self.org,
             job.interval,
@@ -411,15 +432,7 @@ class Emulator:
         )
         rendered = self._matching(candidates, job.body, available, attributes=True)
         limit = job.body.get("limit")
-        if isinstance(limit, int):
-            rendered = rendered[:limit]
-        page = rendered[offset : offset + size]
-        body: Json = {"dataAvailabilityDate": to_iso(available)}
-        if page:
-            body["conversations"] = page
-        if offset + size < len(rendered):
-            body["cursor"] = _encode_cursor(job.id, offset + size)
-        return JSONResponse(body)
+        return rendered[:limit] if isinstance(limit, int) else rendered
 
     def _data_available(self, now: dt.datetime) -> dt.datetime:
         available = now - dt.timedelta(seconds=self.config.data_lag_s)

@@ -7,6 +7,7 @@ a seeded generator, so a run with the same seed and the same request order sees 
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from dataclasses import dataclass
@@ -67,11 +68,18 @@ def parse(spec: str) -> dict[FaultKind, float]:
         except ValueError:
             known = ", ".join(["chaos", "none", *FaultKind])
             raise ValueError(f"unknown fault profile {name!r}; known: {known}") from None
-        rate = float(rate_text) if rate_text else DEFAULT_RATES[kind]
-        if not 0.0 <= rate <= 1.0:
-            raise ValueError(f"fault rate for {name} must be between 0 and 1, not {rate}")
-        rates[kind] = rate
+        rates[kind] = _rate(name, rate_text) if rate_text else DEFAULT_RATES[kind]
     return rates
+
+
+def _rate(name: str, text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = math.nan
+    if not 0.0 <= rate <= 1.0:  # NaN fails too
+        raise ValueError(f"fault rate for {name} must be a number between 0 and 1, not {text!r}")
+    return rate
 
 
 class Faults:

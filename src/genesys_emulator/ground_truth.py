@@ -137,12 +137,18 @@ def _union(segments: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
 def _intersection(
     first: Sequence[tuple[int, int]], second: Sequence[tuple[int, int]]
 ) -> list[tuple[int, int]]:
+    """Where two channels overlap; each channel's segments are disjoint (a sweep, not n*m)."""
+    a, b = sorted(first), sorted(second)
     out = []
-    for a_start, a_end in first:
-        for b_start, b_end in second:
-            start, end = max(a_start, b_start), min(a_end, b_end)
-            if start < end:
-                out.append((start, end))
+    i = j = 0
+    while i < len(a) and j < len(b):
+        start, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if start < end:
+            out.append((start, end))
+        if a[i][1] <= b[j][1]:
+            i += 1
+        else:
+            j += 1
     return out
 
 

@@ -29,6 +29,7 @@ HOUR = dt.timedelta(hours=1)
 # Odd multiplier (and its inverse mod 2**32) that scatters consecutive hours across id prefixes.
 _SCATTER = 0x9E3779B1
 _UNSCATTER = pow(_SCATTER, -1, 2**32)
+_LAST_HOUR = int((dt.datetime(9999, 1, 1, tzinfo=dt.UTC) - EPOCH).total_seconds() // 3600)
 LONG_CALL_MAX = dt.timedelta(hours=3)
 
 _FIRST_NAMES = (
@@ -200,6 +201,7 @@ class Org:
         self._injected: dict[int, list[Conversation]] = {}
         self._injected_lock = threading.Lock()
         self._injected_count = 0
+        self._longest_injected = dt.timedelta()
         self._generated = functools.lru_cache(maxsize=4096)(self._generate_hour)
 
     # -- directory -------------------------------------------------------------------------
@@ -218,6 +220,8 @@ class Org:
             index = ((int(conversation_id[:8], 16) ^ self._mask) * _UNSCATTER) % 2**32
         except ValueError:
             return None
+        if index > _LAST_HOUR:  # not an id of ours: it decodes to an hour past year 9998
+            return None
         for conversation in self.conversations_in_hour(index):
             if conversation.id == conversation_id:
                 return conversation
@@ -234,6 +238,12 @@ class Org:
         for index in range(hour_index(start), hour_index(end - dt.timedelta(microseconds=1)) + 1):
             hour = sorted(self.conversations_in_hour(index), key=lambda c: (c.start, c.id))
             yield from (c for c in hour if start <= c.start < end)
+
+    @property
+    def longest_call(self) -> dt.timedelta:
+        """No conversation lasts longer: how far back a lifetime-overlap search must look."""
+        with self._injected_lock:
+            return max(LONG_CALL_MAX, self._longest_injected)
 
     def add_call(
         self,
@@ -262,6 +272,9 @@ class Org:
         )
         with self._injected_lock:
             self._injected.setdefault(index, []).append(conversation)
+            self._longest_injected = max(
+                self._longest_injected, conversation.end - conversation.start
+            )
         return conversation
 
     def _in_traffic(self, instant: dt.datetime) -> bool:

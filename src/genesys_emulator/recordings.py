@@ -74,12 +74,14 @@ class Recordings:
         if plan.end + dt.timedelta(seconds=self.config.media_delay_s) > now:
             return FileState.UPLOADING
         archive_date = self.archive_date(plan)
-        if archive_date is None or archive_date > now:
-            return FileState.AVAILABLE
+        unarchived = archive_date is None or archive_date > now
         if retention.restore_requested is None:
-            return FileState.ARCHIVED
+            return FileState.AVAILABLE if unarchived else FileState.ARCHIVED
+        # A restore keeps the recording restored until the new archiveDate, then archives it.
         restored_at = retention.restore_requested + dt.timedelta(seconds=self.config.restore_s)
-        return FileState.RESTORED if restored_at <= now else FileState.RESTORING
+        if restored_at > now:
+            return FileState.RESTORING
+        return FileState.RESTORED if unarchived else FileState.ARCHIVED
 
     def archive_date(self, plan: RecordingPlan) -> dt.datetime | None:
         retention = self._retention_of(plan.id)
@@ -166,8 +168,8 @@ class Recordings:
         delete_date = self.delete_date(plan)
         if delete_date is not None:
             body["deleteDate"] = to_iso(delete_date)
-        if state is FileState.RESTORED:
-            body["restoreExpirationTime"] = to_iso(now + dt.timedelta(days=2))
+        if state is FileState.RESTORED and archive_date is not None:
+            body["restoreExpirationTime"] = to_iso(archive_date)
         del api_base
         return body
 

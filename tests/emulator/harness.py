@@ -35,8 +35,11 @@ class RunningEmulator:
 
     base_url: str
     config: EmulatorConfig
+    # What the harness's own requests trust (a CA file when the emulator serves HTTPS).
+    verify: Any = True
 
     def client(self, **kwargs: Any) -> httpx.Client:
+        kwargs.setdefault("verify", self.verify)
         return httpx.Client(base_url=self.base_url, timeout=30, **kwargs)
 
     def token(self, client_id: str | None = None, secret: str | None = None) -> str:
@@ -82,9 +85,12 @@ class RunningEmulator:
 
 
 @contextmanager
-def serve(config: EmulatorConfig, **uvicorn_options: Any) -> Iterator[RunningEmulator]:
+def serve(
+    config: EmulatorConfig, *, verify: Any = True, **uvicorn_options: Any
+) -> Iterator[RunningEmulator]:
     """Serve `config` on a free loopback port for the duration of the block."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio then sets TCP_NODELAY (no delayed-ACK stalls per response).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
@@ -96,7 +102,7 @@ def serve(config: EmulatorConfig, **uvicorn_options: Any) -> Iterator[RunningEmu
     thread.start()
     scheme = "https" if uvicorn_options.get("ssl_certfile") else "http"
     try:
-        yield RunningEmulator(base_url=f"{scheme}://127.0.0.1:{port}", config=config)
+        yield RunningEmulator(base_url=f"{scheme}://127.0.0.1:{port}", config=config, verify=verify)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
@@ -119,4 +125,31 @@ def assert_valid(instance: Any, model: str) -> None:
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
     assert not errors, f"{model}: " + "; ".join(
         f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5]
+    )
+
+
+def recorded_conversation(truth: dict[str, Any], recordings: int = 1) -> dict[str, Any]:
+    """The first conversation of a ground-truth document with exactly `recordings` recordings."""
+    return next(c for c in truth["conversations"] if len(c["recordings"]) == recordings)
+
+
+def conversation_truth(
+    emulator: RunningEmulator, conversation: dict[str, Any], formats: str
+) -> dict[str, Any]:
+    """`conversation` from the ground truth again, with its media's sha256 in `formats`.
+
+    Asks for the one millisecond in which the conversation started, so only its media is encoded.
+    """
+    start = dt.datetime.fromisoformat(conversation["start"])
+    window = {"from": start.isoformat(), "to": (start + dt.timedelta(milliseconds=1)).isoformat()}
+    document = emulator.ground_truth(formats=formats, **window)
+    wanted = conversation["conversation_id"]
+    return next(c for c in document["conversations"] if c["conversation_id"] == wanted)
+
+
+def inject_call(emulator: RunningEmulator, *, ended_s_ago: float, duration_s: float = 5) -> Any:
+    """Inject a recorded call that ended `ended_s_ago` seconds ago; the control API's answer."""
+    start = emulator.now() - dt.timedelta(seconds=ended_s_ago + duration_s)
+    return emulator.control(
+        "POST", "calls", json={"start": start.isoformat(), "duration_s": duration_s}
     )

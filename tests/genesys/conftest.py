@@ -69,12 +69,17 @@ def make_emulator(tmp_path: Path) -> Iterator[EmulatorFactory]:
     with ExitStack() as stack:
         count = 0
 
-        def start(*, uvicorn_options: dict[str, Any] | None = None, **overrides: Any) -> RunningEmulator:
+        def start(
+            *,
+            uvicorn_options: dict[str, Any] | None = None,
+            verify: Any = True,
+            **overrides: Any,
+        ) -> RunningEmulator:
             nonlocal count
             count += 1
             overrides.setdefault("cache_dir", str(tmp_path / f"media-{count}"))
             config = dataclasses.replace(BASE, **overrides)
-            return stack.enter_context(serve(config, **(uvicorn_options or {})))
+            return stack.enter_context(serve(config, verify=verify, **(uvicorn_options or {})))
 
         yield start
 

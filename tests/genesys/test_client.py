@@ -81,7 +81,10 @@ async def test_details_job_returns_the_conversations_with_partition_attributes(
     started = [c.conversation_id for c in found if DAY_START <= c.conversation_start < end]
     assert started == recorded_voice(emulator.ground_truth(), DAY_START, end)
     partitions = {
-        p.attributes["partition"] for c in found for p in c.participants if "partition" in p.attributes
+        p.attributes["partition"]
+        for c in found
+        for p in c.participants
+        if "partition" in p.attributes
     }
     assert partitions <= {"Institutional", "Retail", "Private Clients"}
     assert partitions
@@ -127,7 +130,9 @@ async def test_recordings_reply_is_not_ready_while_transcoding(
     emulator = make_emulator(transcode_ms=600_000)
     conversation = with_recordings(emulator.ground_truth())
     async with connect(settings_for(emulator), clock=EmulatorClock(emulator)) as genesys:
-        reply = await genesys.recordings(conversation["conversation_id"], format_id="WAV", max_wait_ms=50)
+        reply = await genesys.recordings(
+            conversation["conversation_id"], format_id="WAV", max_wait_ms=50
+        )
         assert not reply.ready
         assert reply.retry_after_s >= 1
         assert all(r.media_uri() is None for r in reply.recordings)
@@ -136,7 +141,9 @@ async def test_recordings_reply_is_not_ready_while_transcoding(
             await genesys.recording(conversation["conversation_id"], recording_id, format_id="WAV")
         assert raised.value.retry_after_s >= 1
         emulator.advance(reply.retry_after_s + 1)
-        reply = await genesys.recordings(conversation["conversation_id"], format_id="WAV", max_wait_ms=50)
+        reply = await genesys.recordings(
+            conversation["conversation_id"], format_id="WAV", max_wait_ms=50
+        )
         assert reply.ready
         assert all(r.media_uri() for r in reply.recordings)
 
@@ -152,7 +159,9 @@ async def test_set_delete_date_deletes_the_recording_once_the_date_passes(
     assert updated.delete_date is not None
     assert abs((updated.delete_date - when).total_seconds()) < 1
     emulator.advance(301)
-    [metadata] = [m for m in await genesys.recording_metadata(conversation_id) if m.id == recording_id]
+    [metadata] = [
+        m for m in await genesys.recording_metadata(conversation_id) if m.id == recording_id
+    ]
     assert metadata.file_state == "DELETED"
 
 
@@ -200,7 +209,9 @@ async def test_batch_download_returns_every_recording_in_the_trunk_codec(
         assert download.sha256 == recording["formats"][BASE.trunk_codec]["sha256"]
 
 
-async def test_batch_of_more_than_100_items_is_refused_before_sending(genesys: GenesysClient) -> None:
+async def test_batch_of_more_than_100_items_is_refused_before_sending(
+    genesys: GenesysClient,
+) -> None:
     with pytest.raises(ValueError, match="1 to 100"):
         await genesys.submit_batch([(f"c{i}", None) for i in range(101)])
 

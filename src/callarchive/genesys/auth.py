@@ -20,7 +20,13 @@ import structlog
 from cryptography.fernet import InvalidToken
 
 from callarchive.clock import Clock
-from callarchive.genesys.errors import AuthenticationError, GenesysUnavailableError
+from callarchive.genesys.errors import (
+    AuthenticationError,
+    GenesysUnavailableError,
+    ProxyError,
+    TlsError,
+)
+from callarchive.genesys.retry import is_tls_failure
 
 log = structlog.get_logger("callarchive.genesys")
 TOKEN_PATH = "/oauth/token"  # noqa: S105 - a URL path, not a secret
@@ -112,6 +118,7 @@ class TokenProvider:
         clock: Clock,
         vault: TokenVault | None = None,
         renew_margin: dt.timedelta = dt.timedelta(minutes=5),
+        via_proxy: str | None = None,
     ) -> None:
         self._login = login
         self._auth_url = auth_url.rstrip("/")
@@ -120,6 +127,7 @@ class TokenProvider:
         self._clock = clock
         self._vault = vault
         self._margin = renew_margin
+        self._via = via_proxy
         self._token: AccessToken | None = None
         self._lock = asyncio.Lock()
         self.fetched = 0
@@ -161,8 +169,17 @@ class TokenProvider:
                 auth=httpx.BasicAuth(self._client_id, self._secret),
             )
         except httpx.TransportError as error:
+            if is_tls_failure(error):
+                raise TlsError(
+                    f"TLS with the Authentication URL failed: {error}; check the TLS Trust List "
+                    "and the client certificate",
+                    endpoint=f"POST {TOKEN_PATH}",
+                ) from error
+            route = f" through the forward proxy {self._via}" if self._via else ""
+            hint = "; check the proxy address, port, username and password" if self._via else ""
             raise GenesysUnavailableError(
-                f"could not reach the Authentication URL {self._auth_url}: {type(error).__name__}",
+                f"could not reach the Authentication URL {self._auth_url}{route} "
+                f"({type(error).__name__}){hint}",
                 endpoint=f"POST {TOKEN_PATH}",
             ) from error
         body = _json_or_empty(response)
@@ -201,9 +218,15 @@ def _json_or_empty(response: httpx.Response) -> dict[str, object]:
 
 def _token_error(
     response: httpx.Response, body: dict[str, object], auth_url: str
-) -> AuthenticationError | GenesysUnavailableError:
+) -> AuthenticationError | GenesysUnavailableError | ProxyError:
     code = str(body.get("error") or body.get("code") or "")
     correlation = response.headers.get("inin-correlation-id")
+    if response.status_code in (401, 407) and "error" not in body:
+        return ProxyError(
+            "the forward proxy refused the credentials; check the proxy username and password",
+            endpoint=f"POST {TOKEN_PATH}",
+            status=response.status_code,
+        )
     if response.status_code >= 500 or response.status_code == 429:
         return GenesysUnavailableError(
             "the Authentication URL is unavailable",
@@ -236,8 +259,9 @@ class BearerAuth(httpx.Auth):
         token = await self._provider.token()
         request.headers["Authorization"] = f"Bearer {token.value}"
         response = yield request
-        if response.status_code == 401:
-            await response.aclose()
+        # A 401 without Genesys's correlation id did not come from Genesys (a proxy, say):
+        # a new token would not help.
+        if response.status_code == 401 and "inin-correlation-id" in response.headers:
             log.info("token_rejected", path=request.url.path)
             token = await self._provider.renew(token)
             request.headers["Authorization"] = f"Bearer {token.value}"

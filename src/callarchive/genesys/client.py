@@ -58,8 +58,8 @@ QUERY_PAGE_SIZE = 100
 MAX_QUERY_RESULTS = 100_000
 MAX_BATCH_ITEMS = 100
 USERS_PER_LOOKUP = 100
-JSON_ATTEMPTS = 3
-DOWNLOAD_ATTEMPTS = 4
+JSON_ATTEMPTS = 5
+DOWNLOAD_ATTEMPTS = 5
 CHUNK = 64 * 1024
 
 _VOICE_WITH_RECORDING = [
@@ -572,6 +572,12 @@ def _status_error(response: httpx.Response, endpoint: str) -> GenesysError:
         return GenesysUnavailableError("rate limited by Genesys after every retry", **context)
     if status in (502, 503, 504):
         return GenesysUnavailableError("Genesys is unavailable after every retry", **context)
+    if status in (401, 407) and context["correlation_id"] is None:
+        return ProxyError(
+            f"the request was refused ({status}) by something other than Genesys, most likely "
+            "the forward proxy: check the proxy username and password",
+            **context,
+        )
     if status == 401:
         return AuthenticationError(
             "Genesys rejected the access token even after renewing it; check the OAuth client",
@@ -640,6 +646,7 @@ def connect(
         client_secret=settings.client_secret,
         clock=clock,
         vault=vault,
+        via_proxy=settings.proxy.url() if settings.proxy else None,
     )
     api = httpx.AsyncClient(
         base_url=settings.api_url,
@@ -650,7 +657,7 @@ def connect(
         headers={"Accept": "application/json"},
     )
     media = httpx.AsyncClient(
-        transport=RetryingTransport(network(), clock=clock, policy=policy),
+        transport=RetryingTransport(network(), clock=clock, policy=policy, buffer_bodies=False),
         timeout=timeout,
         trust_env=False,
         follow_redirects=True,

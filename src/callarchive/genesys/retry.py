@@ -144,8 +144,12 @@ class RetryingTransport(httpx.AsyncBaseTransport):
         policy: RetryPolicy | None = None,
         budget: RequestBudget | None = None,
         rng: random.Random | None = None,
+        buffer_bodies: bool = True,
     ) -> None:
         self._inner = inner
+        # Read JSON bodies inside the loop, so a connection dropped mid-body is retried too;
+        # media is streamed and its own download loop handles a body that breaks off.
+        self._buffer = buffer_bodies
         self._clock = clock
         self._policy = policy or RetryPolicy()
         self._budget = budget
@@ -159,6 +163,8 @@ class RetryingTransport(httpx.AsyncBaseTransport):
                 await self._budget.acquire()
             try:
                 response = await self._inner.handle_async_request(request)
+                if self._buffer:
+                    response = await _buffered(response)
             except httpx.TransportError as error:
                 if is_tls_failure(error):
                     raise
@@ -202,3 +208,17 @@ class RetryingTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+async def _buffered(response: httpx.Response) -> httpx.Response:
+    """The same response with its raw body read into memory (encoding left as received)."""
+    try:
+        raw = b"".join([chunk async for chunk in response.aiter_raw()])
+    finally:
+        await response.aclose()
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        stream=httpx.ByteStream(raw),
+        extensions=response.extensions,
+    )
