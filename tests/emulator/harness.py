@@ -26,6 +26,7 @@ from referencing import Registry, Resource
 
 from genesys_emulator import EmulatorConfig, create_app
 
+# The official Genesys model schemas live in the project's shared folder, beside the repository.
 SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "genesys" / "schemas.json"
 
 
@@ -112,6 +113,11 @@ def serve(
 
 @cache
 def _registry() -> tuple[dict[str, Any], Registry]:
+    if not SCHEMAS.is_file():
+        raise FileNotFoundError(
+            f"{SCHEMAS} is missing: the suite validates responses against the official Genesys "
+            "models kept in shared/genesys/ beside the repository"
+        )
     document = json.loads(SCHEMAS.read_text())
     resource = Resource.from_contents(document)
     return document, Registry().with_resource("urn:genesys", resource)
