@@ -212,6 +212,8 @@ class RetryingTransport(httpx.AsyncBaseTransport):
 
 async def _buffered(response: httpx.Response) -> httpx.Response:
     """The same response with its raw body read into memory (encoding left as received)."""
+    if response.is_stream_consumed:  # built in memory (already read)
+        return response
     try:
         raw = b"".join([chunk async for chunk in response.aiter_raw()])
     finally:
