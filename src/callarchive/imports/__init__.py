@@ -1,0 +1,9 @@
+"""callarchive.imports: one import run of a policy and an import source (DESIGN.md section 2).
+
+The cursor file, the import window, the retry buffer and the run itself.
+"""
+
+from callarchive.imports.cursor import Cursor, CursorError
+from callarchive.imports.window import Window, lag, needs_async_job, next_window
+
+__all__ = ["Cursor", "CursorError", "Window", "lag", "needs_async_job", "next_window"]
