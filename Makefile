@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Debian packages the suite needs (installed when missing and running as root).
 DEBIAN_PACKAGES := tinyproxy-bin
 
-.PHONY: demo test lint typecheck pytest setup debian clean
+.PHONY: demo test lint typecheck pytest setup debian services clean
 
 setup: $(STAMP)
 
@@ -37,7 +37,16 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup debian
+# PostgreSQL for the archive's tests (127.0.0.1:5432): started when it does not answer and we
+# are root; otherwise the tests say it is missing.
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+		if [ "$$(id -u)" = 0 ] && [ -d /etc/postgresql ]; then \
+			pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start && \
+			pg_isready -q -h 127.0.0.1 -p 5432 -t 30; \
+		else echo "PostgreSQL is not answering on 127.0.0.1:5432 (start it, or run as root)"; fi; }
+
+pytest: setup debian services
 	$(BIN)/pytest
 
 test: lint typecheck pytest

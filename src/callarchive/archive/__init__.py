@@ -1,0 +1,70 @@
+"""The archive: the database of configuration, conversations, alerts, reports and audit log,
+the media object store and the work store of the seed's folders.
+
+    Archive           the database (SQLite with WAL by default, PostgreSQL for scale)
+    ObjectStore       media objects: put-if-absent streaming writes, ranged reads, verification
+    WorkStore         tokens, cursors, retry buffer in the seed's folder layout
+
+Errors: `DatabaseUnavailableError` and `StoreUnavailableError` (retryable),
+`ObjectNotFoundError` (fatal), `ChecksumMismatchError` (skip: retry later); configuration
+problems are `ConfigurationError`.
+"""
+
+from callarchive.archive._obstore import ObjectNotFoundError, S3Options, StoreUnavailableError
+from callarchive.archive.alerts import AlertRecord
+from callarchive.archive.audit import AuditEntry
+from callarchive.archive.conversations import (
+    Conversation,
+    ConversationQuery,
+    Direction,
+    Recording,
+    SavedConversation,
+    UserDirection,
+    duration_seconds,
+    export_record,
+)
+from callarchive.archive.database import DatabaseUnavailableError, current_revision, head_revision
+from callarchive.archive.objects import (
+    ChecksumMismatchError,
+    MediaStream,
+    MediaUpload,
+    ObjectStore,
+    StoredObject,
+    media_key,
+)
+from callarchive.archive.reports import BatchReport, BatchReportEntry
+from callarchive.archive.repository import Archive
+from callarchive.archive.work import ROOT as WORK_ROOT
+from callarchive.archive.work import PairFolders, WorkStore, pair_folders
+
+__all__ = [
+    "WORK_ROOT",
+    "AlertRecord",
+    "Archive",
+    "AuditEntry",
+    "BatchReport",
+    "BatchReportEntry",
+    "ChecksumMismatchError",
+    "Conversation",
+    "ConversationQuery",
+    "DatabaseUnavailableError",
+    "Direction",
+    "MediaStream",
+    "MediaUpload",
+    "ObjectNotFoundError",
+    "ObjectStore",
+    "PairFolders",
+    "Recording",
+    "S3Options",
+    "SavedConversation",
+    "StoreUnavailableError",
+    "StoredObject",
+    "UserDirection",
+    "WorkStore",
+    "current_revision",
+    "duration_seconds",
+    "export_record",
+    "head_revision",
+    "media_key",
+    "pair_folders",
+]

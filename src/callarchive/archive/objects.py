@@ -1,0 +1,256 @@
+"""The media store: recordings as objects under deterministic keys, on obstore.
+
+A local folder by default, an S3-compatible bucket when several servers share the archive.
+`put` streams from an async iterator (memory does not grow with the file), computes sha256 and
+size on the way, and never replaces an existing object: the key of a recording is deterministic
+(`media_key`), so an object already there is that recording, kept as first stored. Writes are
+atomic (a local folder writes a staging file and renames it; S3 completes a multipart upload);
+a failed write leaves nothing behind. `read` streams an object or a byte range of it (playback);
+`verify` reads an object back and compares its sha256.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import re
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable
+from typing import TYPE_CHECKING
+
+import obstore
+
+from callarchive.archive._obstore import (
+    STORE_ERRORS,
+    ObjectNotFoundError,
+    S3Options,
+    open_store,
+    translate,
+)
+from callarchive.configuration import Codec
+from callarchive.errors import SkipError
+
+if TYPE_CHECKING:
+    from obstore import AsyncWritableFile
+    from obstore.store import ObjectStore as ObstoreStore
+
+_SETTING = "CALLARCHIVE_MEDIA_URL"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+PART_SIZE = 8 * 1024 * 1024  # multipart part size; S3 needs at least 5 MiB per part
+READ_CHUNK = 256 * 1024
+
+
+class ChecksumMismatchError(SkipError):
+    """A stored object does not have the expected sha256: keep the cloud copy, retry later."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class StoredObject:
+    """What is stored under a key. `created` is False when the object was already there."""
+
+    key: str
+    size: int
+    sha256: str
+    created: bool
+
+
+class MediaStream:
+    """An object's bytes from `start` to `end` (exclusive) of `size`, as an async iterator."""
+
+    def __init__(
+        self, *, key: str, size: int, start: int, end: int, chunks: AsyncIterator[bytes]
+    ) -> None:
+        self.key = key
+        self.size = size
+        self.start = start
+        self.end = end
+        self._chunks = chunks
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks
+
+
+class MediaUpload:
+    """One object being written: `write` chunks, `reset` to start over (a failed download)."""
+
+    def __init__(
+        self, store: ObstoreStore, key: str, *, part_size: int, stored: StoredObject | None
+    ) -> None:
+        self.key = key
+        self.stored = stored
+        self._store = store
+        self._part_size = part_size
+        self._writer: AsyncWritableFile | None = None
+        self._digest = hashlib.sha256()
+        self._size = 0
+
+    async def write(self, chunk: bytes) -> None:
+        """Append `chunk` (discarded when the object already existed)."""
+        if self.stored is not None:
+            return
+        if self._writer is None:
+            self._writer = obstore.open_writer_async(
+                self._store, self.key, buffer_size=self._part_size
+            )
+        self._digest.update(chunk)
+        self._size += len(chunk)
+        await self._guard(self._writer.write(chunk))
+
+    async def reset(self) -> None:
+        """Forget everything written so far; the next `write` starts the object again."""
+        await self.abort()
+        self._digest = hashlib.sha256()
+        self._size = 0
+
+    async def abort(self) -> None:
+        """Drop the partial object (a multipart upload is aborted, a staging file removed)."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            reason = RuntimeError("upload abandoned")
+            await self._guard(writer.__aexit__(RuntimeError, reason, None))
+
+    async def complete(self) -> None:
+        """Make the object visible under its key, atomically."""
+        if self.stored is not None:
+            return
+        writer, self._writer = self._writer, None
+        if writer is None:
+            await self._guard(obstore.put_async(self._store, self.key, b"", mode="create"))
+        else:
+            await self._guard(writer.close())
+        self.stored = StoredObject(
+            key=self.key, size=self._size, sha256=self._digest.hexdigest(), created=True
+        )
+
+    def result(self) -> StoredObject:
+        """What is stored under the key once the upload block has ended."""
+        if self.stored is None:
+            raise RuntimeError("the upload has not completed")
+        return self.stored
+
+    async def _guard(self, operation: Awaitable[object]) -> None:
+        try:
+            await operation
+        except STORE_ERRORS as error:
+            raise translate(error, key=self.key, setting=_SETTING) from error
+
+
+def media_key(
+    import_source_id: int,
+    conversation_start: dt.datetime,
+    conversation_id: str,
+    recording_id: str,
+    codec: Codec,
+) -> str:
+    """`media/<source>/<yyyy>/<mm>/<dd>/<conversation>/<recording>.<ext>`, date in UTC."""
+    for name, value in (("conversation_id", conversation_id), ("recording_id", recording_id)):
+        if not _SAFE_ID.match(value):
+            raise ValueError(f"{name} {value!r} cannot be part of a media key")
+    day = conversation_start.astimezone(dt.UTC).strftime("%Y/%m/%d")
+    return f"media/{import_source_id}/{day}/{conversation_id}/{recording_id}.{codec.file_extension}"
+
+
+class ObjectStore:
+    """Media objects: put-if-absent streaming writes, ranged reads, read-back verification."""
+
+    def __init__(self, store: ObstoreStore, *, part_size: int = PART_SIZE) -> None:
+        self._store = store
+        self._part_size = part_size
+
+    @classmethod
+    def from_url(cls, url: str, *, s3: S3Options | None = None) -> ObjectStore:
+        """The store at `url` (folder path, file://, s3://BUCKET/PREFIX or memory://)."""
+        return cls(open_store(url, s3=s3, setting=_SETTING))
+
+    async def put(self, key: str, chunks: AsyncIterable[bytes]) -> StoredObject:
+        """Store the bytes of `chunks` under `key` unless an object is already there.
+
+        When one is, `chunks` is not consumed and the stored object is described (read back
+        for its sha256). If `chunks` raises, nothing is stored and the error propagates.
+        """
+        async with self.upload(key) as upload:
+            if upload.stored is None:
+                async for chunk in chunks:
+                    await upload.write(chunk)
+        return upload.result()
+
+    @contextlib.asynccontextmanager
+    async def upload(self, key: str) -> AsyncIterator[MediaUpload]:
+        """A sink (`write`, `reset`) for the object under `key`, completed when the block ends.
+
+        It fits the Genesys client's `MediaSink`. If an object is already there, `stored`
+        describes it and writes are discarded. If the block raises, nothing is stored.
+        """
+        found = await self.size(key) is not None
+        existing = await self._describe(key, created=False) if found else None
+        upload = MediaUpload(self._store, key, part_size=self._part_size, stored=existing)
+        try:
+            yield upload
+        except BaseException:
+            await upload.abort()
+            raise
+        await upload.complete()
+
+    async def size(self, key: str) -> int | None:
+        """The size of the object under `key`; None when there is none."""
+        try:
+            meta = await obstore.head_async(self._store, key)
+        except FileNotFoundError:
+            return None
+        except STORE_ERRORS as error:
+            raise translate(error, key=key, setting=_SETTING) from error
+        return int(meta["size"])
+
+    async def read(self, key: str, *, start: int = 0, end: int | None = None) -> MediaStream:
+        """Stream the object's bytes `start` to `end` (exclusive; None: to the end).
+
+        `ObjectNotFoundError` when there is no such object; `ValueError` for a range outside it.
+        """
+        size = await self.size(key)
+        if size is None:
+            raise ObjectNotFoundError(f"no stored object {key!r}")
+        end = size if end is None else end
+        if not 0 <= start <= end <= size:
+            raise ValueError(f"range {start}-{end} is outside the {size} bytes of {key!r}")
+        return MediaStream(
+            key=key, size=size, start=start, end=end, chunks=self._chunks(key, start, end)
+        )
+
+    async def _chunks(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
+        if start == end:
+            return
+        try:
+            result = await obstore.get_async(self._store, key, options={"range": (start, end)})
+            async for chunk in result.stream(min_chunk_size=READ_CHUNK):
+                yield bytes(chunk)
+        except STORE_ERRORS as error:
+            raise translate(error, key=key, setting=_SETTING) from error
+
+    async def verify(self, key: str, sha256: str) -> StoredObject:
+        """Read the object back; `ChecksumMismatchError` unless its sha256 is `sha256`."""
+        stored = await self._describe(key, created=False)
+        if stored.sha256 != sha256.lower():
+            raise ChecksumMismatchError(
+                f"the stored object {key!r} has sha256 {stored.sha256}, expected {sha256}; the "
+                "cloud copy is kept and the recording retried"
+            )
+        return stored
+
+    async def _describe(self, key: str, *, created: bool) -> StoredObject:
+        digest = hashlib.sha256()
+        size = 0
+        async for chunk in await self.read(key):
+            digest.update(chunk)
+            size += len(chunk)
+        return StoredObject(key=key, size=size, sha256=digest.hexdigest(), created=created)
+
+
+__all__ = [
+    "ChecksumMismatchError",
+    "MediaStream",
+    "MediaUpload",
+    "ObjectStore",
+    "StoredObject",
+    "media_key",
+]

@@ -1,0 +1,25 @@
+"""The `callarchive` command line.
+
+    callarchive db upgrade|status
+    callarchive source add|list|show|test
+    callarchive policy add|list
+    callarchive user add|list
+    callarchive extension add|list
+    callarchive conversations export --format jsonl
+    callarchive config export|import FILE.json
+    callarchive secrets rotate
+
+`main` is the script's entry point; `cli` the click group (tests invoke it with a `Wiring` as
+`obj`). `source test` runs a `SourceProbe`, which the wiring takes from the Genesys client.
+"""
+
+from callarchive.cli.app import Wiring, cli, main
+from callarchive.cli.data import config, conversations, db, secrets
+from callarchive.cli.probe import ProbeResult, SourceProbe, genesys_probe
+from callarchive.cli.setup import extension, policy, user
+from callarchive.cli.sources import source
+
+for _group in (db, source, policy, user, extension, conversations, config, secrets):
+    cli.add_command(_group)
+
+__all__ = ["ProbeResult", "SourceProbe", "Wiring", "cli", "genesys_probe", "main"]

@@ -1,0 +1,159 @@
+"""The `callarchive` command: its group, its wiring, and the one place errors become exit codes.
+
+`Wiring` builds the real dependencies from `Settings` (the `CALLARCHIVE_*` variables); tests
+pass their own through click's `obj`. A `CallarchiveError` ends any command with its message
+(no traceback) and its `exit_code`: 2 for configuration errors, 75 when a retry may succeed,
+77 for a missing Genesys permission, 1 otherwise. Usage errors are click's (exit code 2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import getpass
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, TypeVar
+
+import click
+from pydantic import ValidationError
+
+from callarchive import __version__
+from callarchive.archive import (
+    Archive,
+    ObjectStore,
+    S3Options,
+    WorkStore,
+    current_revision,
+    head_revision,
+)
+from callarchive.cli.probe import SourceProbe, genesys_probe
+from callarchive.clock import Clock, SystemClock
+from callarchive.errors import CallarchiveError, ConfigurationError, FatalError
+from callarchive.secrets import Secret, SecretBox, load_secret_box
+from callarchive.settings import Settings
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(kw_only=True)
+class Wiring:
+    """Everything a command needs, built from settings once per invocation."""
+
+    settings: Settings
+    probe_override: SourceProbe | None = None
+    clock: Clock = dataclasses.field(default_factory=SystemClock)
+    _box: SecretBox | None = None
+
+    @property
+    def probe(self) -> SourceProbe:
+        """How `source test` reaches Genesys (the real client unless a test replaces it)."""
+        if self.probe_override is not None:
+            return self.probe_override
+        return genesys_probe(
+            self.clock, certificate_folder=str(self.settings.home / "certificates")
+        )
+
+    @classmethod
+    def from_environment(cls) -> Wiring:
+        """The wiring of a real invocation: settings from `CALLARCHIVE_*` variables."""
+        try:
+            return cls(settings=Settings())
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = "CALLARCHIVE_" + "_".join(str(part) for part in first["loc"]).upper()
+            raise ConfigurationError(first["msg"], field=field) from None
+
+    def box(self) -> SecretBox:
+        """The secret box (the key file is created on first use)."""
+        if self._box is None:
+            key = self.settings.secret_key
+            self._box = load_secret_box(
+                home=self.settings.home, env_key=key.get_secret_value() if key else None
+            )
+        return self._box
+
+    def s3(self) -> S3Options:
+        """How to reach S3 when a store URL is s3://."""
+        secret = self.settings.s3_secret_access_key
+        return S3Options(
+            endpoint_url=self.settings.s3_endpoint_url,
+            region=self.settings.s3_region,
+            access_key_id=self.settings.s3_access_key_id,
+            secret_access_key=Secret(secret.get_secret_value()) if secret else None,
+        )
+
+    def media_store(self) -> ObjectStore:
+        """The media store of `CALLARCHIVE_MEDIA_URL`."""
+        return ObjectStore.from_url(self.settings.resolved_media_url, s3=self.s3())
+
+    def work_store(self) -> WorkStore:
+        """The work store (the seed's folders) of `CALLARCHIVE_WORK_URL`."""
+        return WorkStore.from_url(self.settings.resolved_work_url, s3=self.s3())
+
+    @contextlib.asynccontextmanager
+    async def archive(self, *, check_schema: bool = True) -> AsyncIterator[Archive]:
+        """The archive, closed afterwards; refused when its schema is not the newest."""
+        archive = Archive.open(self.settings.resolved_database_url, self.box(), clock=self.clock)
+        try:
+            if check_schema:
+                current, head = await current_revision(archive.engine), head_revision()
+                if current != head:
+                    raise FatalError(
+                        f"the database is at schema revision {current or 'none'} and this "
+                        f"callarchive needs {head}; run `callarchive db upgrade` first"
+                    )
+            yield archive
+        finally:
+            await archive.close()
+
+
+class _Group(click.Group):
+    """A group that turns every `CallarchiveError` into its message and exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CallarchiveError as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(error.exit_code)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="callarchive")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """callarchive: archive Genesys Cloud call recordings for compliance.
+
+    Configuration comes from CALLARCHIVE_* environment variables (see docs/configuration.md);
+    by default everything lives in ~/.callarchive.
+    """
+    if ctx.obj is None:
+        ctx.obj = Wiring.from_environment()
+
+
+def wiring(ctx: click.Context) -> Wiring:
+    """The wiring of the running command."""
+    found: Wiring = ctx.find_root().obj
+    return found
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine to completion."""
+    return asyncio.run(coroutine)
+
+
+def actor() -> str:
+    """Who the audit log names for a command-line change."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def main() -> None:
+    """Entry point of the `callarchive` script."""
+    cli(prog_name="callarchive")
+
+
+__all__ = ["Wiring", "actor", "cli", "main", "run", "wiring"]

@@ -1,0 +1,196 @@
+"""`callarchive db|conversations|config|secrets`: the schema, exports, the set-up, the key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from callarchive.archive import ConversationQuery, current_revision, head_revision
+from callarchive.cli.app import actor, run, wiring
+from callarchive.configuration import (
+    export_configuration,
+    import_configuration,
+    parse_timestamp,
+)
+from callarchive.errors import ConfigurationError
+from callarchive.secrets import finish_key_rotation, key_file_path, rotate_key_file
+
+
+@click.group("db")
+def db() -> None:
+    """The archive database."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Create the database or migrate it to the newest schema."""
+
+    async def upgrade() -> str | None:
+        async with wiring(ctx).archive(check_schema=False) as archive:
+            await archive.upgrade()
+            return await current_revision(archive.engine)
+
+    click.echo(f"database at schema revision {run(upgrade())}")
+
+
+@db.command("status")
+@click.pass_context
+def db_status(ctx: click.Context) -> None:
+    """Show the schema revision of the database and the one this version needs."""
+
+    async def status() -> str | None:
+        async with wiring(ctx).archive(check_schema=False) as archive:
+            return await current_revision(archive.engine)
+
+    click.echo(f"database: {run(status()) or 'empty'}; needed: {head_revision()}")
+
+
+@click.group("conversations")
+def conversations() -> None:
+    """Archived conversations."""
+
+
+@conversations.command("export")
+@click.option(
+    "--format", "format_", type=click.Choice(["jsonl"]), default="jsonl", show_default=True
+)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Default stdout.")
+@click.option("--from", "start_from", help="Only conversations started at or after (ISO 8601).")
+@click.option("--to", "start_to", help="Only conversations started before (ISO 8601).")
+@click.option("--user", help="Only conversations of this recorded user (login).")
+@click.option("--source", help="Only conversations of this import source (name).")
+@click.pass_context
+def conversations_export(ctx: click.Context, /, **options: Any) -> None:
+    """Export conversations, one JSON object per line (the standard metadata keys)."""
+    output: Path | None = options["output"]
+    start_from, start_to = (
+        None if options[name] is None else parse_timestamp(options[name], name, zone="UTC")
+        for name in ("start_from", "start_to")
+    )
+
+    async def export(stream: TextIO) -> int:
+        count = 0
+        async with wiring(ctx).archive() as archive:
+            source_id = None
+            if options["source"]:
+                source_id = (await archive.import_sources.get(options["source"])).id
+            query = ConversationQuery(
+                user=options["user"],
+                import_source_id=source_id,
+                start_from=start_from,
+                start_to=start_to,
+            )
+            async for record in archive.conversations.export(query):
+                stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+                count += 1
+        return count
+
+    if output is None:
+        run(export(sys.stdout))
+        return
+    with output.open("w", encoding="utf-8") as stream:
+        count = run(export(stream))
+    click.echo(f"exported {count} conversations to {output}", err=True)
+
+
+@click.group("config")
+def config() -> None:
+    """The whole set-up as one JSON document."""
+
+
+@config.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.pass_context
+def config_export(ctx: click.Context, file: Path) -> None:
+    """Write import sources, policies, users and extensions to FILE (secrets left out)."""
+
+    async def load() -> dict[str, Any]:
+        async with wiring(ctx).archive() as archive:
+            return export_configuration(await archive.load_configuration())
+
+    text = json.dumps(run(load()), indent=2, ensure_ascii=False) + "\n"
+    if str(file) == "-":
+        click.echo(text, nl=False)
+    else:
+        file.write_text(text, encoding="utf-8")
+        click.echo(f"configuration written to {file}", err=True)
+
+
+@config.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.pass_context
+def config_import(ctx: click.Context, file: Path) -> None:
+    """Add or replace everything in FILE, all or nothing; existing sources keep their secrets."""
+    try:
+        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+        document = json.loads(text)
+    except OSError as error:
+        raise ConfigurationError(f"cannot read {file} ({error.strerror})", field="file") from None
+    except json.JSONDecodeError as error:
+        raise ConfigurationError(
+            f"{file} is not JSON ({error.msg} at line {error.lineno}); expected the document "
+            "`callarchive config export` writes",
+            field="file",
+        ) from None
+
+    async def apply() -> int:
+        async with wiring(ctx).archive() as archive:
+            existing = {s.name: s for s in await archive.import_sources.list()}
+            configuration = import_configuration(document, existing_sources=existing)
+            await archive.apply_configuration(configuration, actor=actor())
+            return sum(
+                len(items)
+                for items in (
+                    configuration.import_sources,
+                    configuration.policies,
+                    configuration.users,
+                    configuration.extensions,
+                )
+            )
+
+    click.echo(f"imported {run(apply())} items from {file}")
+
+
+@click.group("secrets")
+def secrets() -> None:
+    """The key that encrypts stored secrets."""
+
+
+@secrets.command("rotate")
+@click.pass_context
+def secrets_rotate(ctx: click.Context) -> None:
+    """Re-encrypt every stored secret under a new key.
+
+    With the key file: a new key is generated, every secret re-encrypted, the old key dropped.
+    With CALLARCHIVE_SECRET_KEY=NEW,OLD: every secret is re-encrypted under NEW; then remove OLD.
+    """
+    wired = wiring(ctx)
+    from_environment = wired.settings.secret_key is not None
+
+    async def rotate() -> int:
+        async with wired.archive() as archive:
+            await archive.check_secrets()  # every secret opens with the current keys
+            box = wired.box() if from_environment else rotate_key_file(wired.settings.home)
+            return await archive.reencrypt_secrets(box, actor=actor())
+
+    count = run(rotate())
+    if from_environment:
+        click.echo(
+            f"re-encrypted {count} secrets under the first key of CALLARCHIVE_SECRET_KEY; "
+            "remove the other keys from it now"
+        )
+        return
+    finish_key_rotation(wired.settings.home)
+    click.echo(
+        f"re-encrypted {count} secrets under a new key in {key_file_path(wired.settings.home)}; "
+        f"restart running callarchive processes ({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC)"
+    )
+
+
+__all__ = ["config", "conversations", "db", "secrets"]

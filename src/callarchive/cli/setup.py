@@ -1,0 +1,190 @@
+"""`callarchive policy|user|extension add|list`: who is recorded, from where, how often."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from callarchive.cli.app import actor, run, wiring
+from callarchive.cli.sources import echo_table
+from callarchive.configuration import (
+    Extension,
+    Policy,
+    User,
+    parse_extension,
+    parse_policy,
+    parse_user,
+)
+
+
+@click.group("policy")
+def policy() -> None:
+    """Data Management Policies with the Data Import action."""
+
+
+@policy.command("add")
+@click.option("--name", help="Name of the policy.")
+@click.option(
+    "--source", "import_sources", multiple=True, help="Import source to run; repeat for several."
+)
+@click.option("--every-minutes", help="Minutes between runs (Scheduling).", default="5")
+@click.option("--enabled/--disabled", default=True, help="Whether the policy runs.")
+@click.option(
+    "--server",
+    "servers",
+    multiple=True,
+    help="Execute Only on Selected Servers: a server that may run it; repeat for several.",
+)
+@click.pass_context
+def policy_add(ctx: click.Context, /, **items: Any) -> None:
+    """Add a Data Import policy (Enable Recording Rules is always on)."""
+    candidate = parse_policy(
+        {
+            "name": items["name"],
+            "import_sources": list(items["import_sources"]),
+            "schedule": {"every_minutes": items["every_minutes"]},
+            "enabled": items["enabled"],
+            "servers": list(items["servers"]),
+        }
+    )
+
+    async def store() -> Policy:
+        async with wiring(ctx).archive() as archive:
+            return await archive.policies.add(candidate, actor=actor())
+
+    stored = run(store())
+    click.echo(f"added policy {stored.name!r} (id {stored.id})")
+
+
+@policy.command("list")
+@click.pass_context
+def policy_list(ctx: click.Context) -> None:
+    """List the policies."""
+
+    async def load() -> list[Policy]:
+        async with wiring(ctx).archive() as archive:
+            return await archive.policies.list()
+
+    rows = [
+        (
+            str(p.id),
+            p.name,
+            ", ".join(p.import_sources),
+            f"{p.schedule.every_minutes} min",
+            "yes" if p.enabled else "no",
+            ", ".join(p.servers) or "any",
+        )
+        for p in run(load())
+    ]
+    echo_table(("ID", "NAME", "IMPORT SOURCES", "EVERY", "ENABLED", "SERVERS"), rows)
+
+
+@click.group("user")
+def user() -> None:
+    """Users: recorded or not, role, supervisor, partitions."""
+
+
+@user.command("add")
+@click.option("--login", help="Login, e.g. jane.doe@example.com.")
+@click.option("--name", help="Display name.")
+@click.option(
+    "--role", default="agent", help="agent, supervisor, compliance_officer or administrator."
+)
+@click.option("--supervisor", help="Login of the user's supervisor.")
+@click.option("--partition", "partitions", multiple=True, help="Partition; repeat for several.")
+@click.option("--recorded/--not-recorded", default=True, help="Whether calls are imported.")
+@click.pass_context
+def user_add(ctx: click.Context, /, **items: Any) -> None:
+    """Add a user."""
+    candidate = parse_user({**items, "partitions": list(items["partitions"])})
+
+    async def store() -> User:
+        async with wiring(ctx).archive() as archive:
+            return await archive.users.add(candidate, actor=actor())
+
+    stored = run(store())
+    click.echo(f"added user {stored.login!r} (id {stored.id})")
+
+
+@user.command("list")
+@click.pass_context
+def user_list(ctx: click.Context) -> None:
+    """List the users."""
+
+    async def load() -> list[User]:
+        async with wiring(ctx).archive() as archive:
+            return await archive.users.list()
+
+    rows = [
+        (
+            u.login,
+            u.name,
+            u.role.value,
+            u.supervisor or "-",
+            ", ".join(u.partitions) or "-",
+            "yes" if u.recorded else "no",
+        )
+        for u in run(load())
+    ]
+    echo_table(("LOGIN", "NAME", "ROLE", "SUPERVISOR", "PARTITIONS", "RECORDED"), rows)
+
+
+@click.group("extension")
+def extension() -> None:
+    """Extensions: numbers and addresses owned by users."""
+
+
+@extension.command("add")
+@click.option("--type", "type_", help="number or address.")
+@click.option("--value", help="The number (e.g. +13125550123, 4123) or address.")
+@click.option("--user", help="Login of the owner.")
+@click.option("--valid-from", help="Start of the assignment (ISO 8601); default always.")
+@click.option("--valid-to", help="End of the assignment (ISO 8601, exclusive); default open.")
+@click.option(
+    "--timezone", default="UTC", help="Time zone of --valid-from/--valid-to without offset."
+)
+@click.pass_context
+def extension_add(ctx: click.Context, /, **items: Any) -> None:
+    """Add an extension to a user."""
+    raw = {
+        "type": items["type_"],
+        "value": items["value"],
+        "user": items["user"],
+        "valid_from": items["valid_from"],
+        "valid_to": items["valid_to"],
+    }
+    candidate = parse_extension(raw, zone=items["timezone"])
+
+    async def store() -> Extension:
+        async with wiring(ctx).archive() as archive:
+            return await archive.extensions.add(candidate, actor=actor())
+
+    stored = run(store())
+    click.echo(f"added {stored.type.value} {stored.value!r} to {stored.user!r}")
+
+
+@extension.command("list")
+@click.option("--user", help="Only the extensions of this login.")
+@click.pass_context
+def extension_list(ctx: click.Context, user: str | None) -> None:
+    """List the extensions."""
+
+    async def load() -> list[Extension]:
+        async with wiring(ctx).archive() as archive:
+            return await archive.extensions.list(user=user)
+
+    rows = [
+        (
+            e.type.value,
+            e.value,
+            e.user,
+            e.valid_from.isoformat() if e.valid_from else "-",
+            e.valid_to.isoformat() if e.valid_to else "-",
+        )
+        for e in run(load())
+    ]
+    echo_table(("TYPE", "VALUE", "USER", "VALID FROM", "VALID TO"), rows)
+
+
+__all__ = ["extension", "policy", "user"]

@@ -1,0 +1,56 @@
+"""From an import source to a connected Genesys client (the wiring of its proxy, TLS and budget)."""
+
+from __future__ import annotations
+
+from callarchive.clock import Clock
+from callarchive.configuration import ImportSource
+from callarchive.genesys import (
+    ConnectionSettings,
+    GenesysClient,
+    ProxySettings,
+    TlsSettings,
+    TokenVault,
+    connect,
+)
+
+
+def connection_settings(
+    source: ImportSource, *, certificate_folder: str | None = None
+) -> ConnectionSettings:
+    """The Genesys connection an import source describes."""
+    proxy = None
+    if source.proxy_address:
+        proxy = ProxySettings(
+            address=source.proxy_address,
+            port=source.proxy_port or 8080,
+            username=source.proxy_username or None,
+            password=source.proxy_password.reveal() if source.proxy_password else None,
+        )
+    tls = TlsSettings(
+        certificate=source.tls_certificate or None,
+        certificate_folder=certificate_folder,
+        key_file=source.tls_key_file or None,
+        key_password=source.tls_key_password.reveal() if source.tls_key_password else None,
+        trust_list=source.tls_trust_list or None,
+    )
+    return ConnectionSettings(
+        auth_url=source.auth_url,
+        api_url=source.api_url,
+        client_id=source.client_id,
+        client_secret=source.client_secret.reveal(),
+        proxy=proxy,
+        tls=tls,
+        requests_per_minute=source.request_budget_per_minute,
+    )
+
+
+def connect_source(
+    source: ImportSource,
+    *,
+    clock: Clock,
+    vault: TokenVault | None = None,
+    certificate_folder: str | None = None,
+) -> GenesysClient:
+    """A Genesys client for `source` (close it, or use it as an async context manager)."""
+    settings = connection_settings(source, certificate_folder=certificate_folder)
+    return connect(settings, clock=clock, vault=vault)

@@ -1,0 +1,64 @@
+"""Settings: where this installation keeps its data, read from `CALLARCHIVE_*` variables.
+
+The embedded default needs none of them: everything lives under `CALLARCHIVE_HOME`
+(`~/.callarchive`): the SQLite database, the media folder, the work folder of the seed's layout
+and the secret key file. A multi-server installation points the database at PostgreSQL and the
+stores at an S3-compatible bucket. Settings are an edge: pydantic reads them, the rest of the
+code receives plain values from `callarchive.cli`'s wiring.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path.home() / ".callarchive"
+
+
+class Settings(BaseSettings):
+    """Every `CALLARCHIVE_*` variable; `resolved_*` give the effective values."""
+
+    model_config = SettingsConfigDict(env_prefix="CALLARCHIVE_", frozen=True, extra="ignore")
+
+    home: Path = Field(default_factory=_default_home)
+    """Folder of the embedded default: database, media, work folders, key file."""
+    database_url: str | None = None
+    """`sqlite:///PATH` or `postgresql+psycopg://USER@HOST/DB`; default SQLite under home."""
+    media_url: str | None = None
+    """Folder path, `file://` or `s3://BUCKET/PREFIX` for media; default `<home>/media`."""
+    work_url: str | None = None
+    """Folder path, `file://` or `s3://BUCKET/PREFIX` for the work store; default `<home>/work`."""
+    secret_key: SecretStr | None = None
+    """Fernet key(s), comma-separated, first encrypting; default the key file under home."""
+    s3_endpoint_url: str | None = None
+    """Endpoint of an S3-compatible server (MinIO, Ceph, ...); unset for AWS S3."""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, SQLite in the home folder unless set."""
+        return self.database_url or f"sqlite:///{self.home / 'callarchive.db'}"
+
+    @property
+    def resolved_media_url(self) -> str:
+        """The media store URL, a local folder in the home folder unless set."""
+        return self.media_url or str(self.home / "media")
+
+    @property
+    def resolved_work_url(self) -> str:
+        """The work store URL, a local folder in the home folder unless set."""
+        return self.work_url or str(self.home / "work")
+
+
+__all__ = ["Settings"]

@@ -1,0 +1,23 @@
+from tests.archive.fixtures import (
+    archive,
+    box,
+    database_url,
+    object_store,
+    postgres_database,
+    s3_server,
+    sqlite_template,
+    store_url,
+    work_store,
+)
+
+__all__ = [
+    "archive",
+    "box",
+    "database_url",
+    "object_store",
+    "postgres_database",
+    "s3_server",
+    "sqlite_template",
+    "store_url",
+    "work_store",
+]

@@ -1,0 +1,159 @@
+"""The media store on a local folder and on an S3-compatible server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from callarchive.archive import (
+    ChecksumMismatchError,
+    ObjectNotFoundError,
+    ObjectStore,
+    media_key,
+)
+from callarchive.configuration import Codec
+
+KEY = "media/1/2024/03/01/c-1/c-1-r1.mp3"
+
+
+async def chunks(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+async def read_all(store: ObjectStore, key: str, **window: int) -> bytes:
+    return b"".join([chunk async for chunk in await store.read(key, **window)])
+
+
+def test_media_keys_are_deterministic_and_dated_in_utc() -> None:
+    start = dt.datetime(2024, 3, 1, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-6)))
+    assert media_key(7, start, "c-1", "r-1", Codec.WAV_ULAW) == (
+        "media/7/2024/03/02/c-1/r-1.ulaw.wav"
+    )
+    with pytest.raises(ValueError, match="media key"):
+        media_key(7, start, "../etc", "r-1", Codec.MP3)
+
+
+async def test_put_streams_and_reports_size_and_sha256(object_store: ObjectStore) -> None:
+    body = os.urandom(300_000)
+    stored = await object_store.put(KEY, chunks(body[:1000], body[1000:]))
+    assert stored.created
+    assert stored.size == len(body)
+    assert stored.sha256 == hashlib.sha256(body).hexdigest()
+    assert await read_all(object_store, KEY) == body
+    assert await object_store.size(KEY) == len(body)
+
+
+async def test_a_large_object_is_written_in_parts(store_url: tuple[str, object]) -> None:
+    url, options = store_url
+    store = ObjectStore.from_url(url, s3=options)  # type: ignore[arg-type]
+    store._part_size = 5 * 1024 * 1024  # S3's smallest part: three parts below
+    body = os.urandom(11 * 1024 * 1024)
+    stored = await store.put(
+        KEY, chunks(*(body[i : i + 65536] for i in range(0, len(body), 65536)))
+    )
+    assert stored.sha256 == hashlib.sha256(body).hexdigest()
+    assert (await store.verify(KEY, stored.sha256)).size == len(body)
+
+
+async def test_an_existing_object_is_never_replaced(object_store: ObjectStore) -> None:
+    await object_store.put(KEY, chunks(b"first"))
+    consumed = []
+
+    async def other() -> AsyncIterator[bytes]:
+        consumed.append(True)
+        yield b"second"
+
+    again = await object_store.put(KEY, other())
+    assert not again.created
+    assert again.sha256 == hashlib.sha256(b"first").hexdigest()
+    assert consumed == []
+    assert await read_all(object_store, KEY) == b"first"
+
+
+async def test_a_failed_stream_leaves_nothing(object_store: ObjectStore) -> None:
+    async def broken() -> AsyncIterator[bytes]:
+        yield b"x" * 1000
+        raise ConnectionResetError("download cut")
+
+    with pytest.raises(ConnectionResetError):
+        await object_store.put(KEY, broken())
+    assert await object_store.size(KEY) is None
+    assert (await object_store.put(KEY, chunks(b"whole"))).created
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [(0, 10, b"0123456789"), (2, 5, b"234"), (7, None, b"789"), (4, 4, b"")],
+)
+async def test_byte_ranges_stream_part_of_an_object(
+    object_store: ObjectStore, start: int, end: int | None, expected: bytes
+) -> None:
+    await object_store.put(KEY, chunks(b"0123456789"))
+    stream = await object_store.read(KEY, start=start, end=end)
+    assert (stream.size, stream.start) == (10, start)
+    assert b"".join([c async for c in stream]) == expected
+
+
+async def test_a_range_outside_the_object_is_refused(object_store: ObjectStore) -> None:
+    await object_store.put(KEY, chunks(b"0123456789"))
+    with pytest.raises(ValueError, match="outside"):
+        await object_store.read(KEY, start=5, end=11)
+
+
+async def test_verify_reads_back_and_compares_sha256(object_store: ObjectStore) -> None:
+    stored = await object_store.put(KEY, chunks(b"audio"))
+    assert (await object_store.verify(KEY, stored.sha256.upper())).sha256 == stored.sha256
+    with pytest.raises(ChecksumMismatchError):
+        await object_store.verify(KEY, "0" * 64)
+    with pytest.raises(ObjectNotFoundError):
+        await object_store.verify("media/none.mp3", stored.sha256)
+
+
+async def test_a_local_store_is_a_plain_folder(tmp_path: Path) -> None:
+    store = ObjectStore.from_url(f"file://{tmp_path}/media")
+    await store.put(KEY, chunks(b"audio"))
+    assert (tmp_path / "media" / KEY).read_bytes() == b"audio"
+    assert sorted(p.name for p in (tmp_path / "media" / KEY).parent.iterdir()) == ["c-1-r1.mp3"]
+
+
+async def test_an_upload_is_a_sink_that_can_start_over(object_store: ObjectStore) -> None:
+    async with object_store.upload(KEY) as upload:
+        await upload.write(b"broken-off")
+        await upload.reset()
+        await upload.write(b"whole ")
+        await upload.write(b"file")
+    assert upload.result().sha256 == hashlib.sha256(b"whole file").hexdigest()
+    assert await read_all(object_store, KEY) == b"whole file"
+
+
+async def test_an_upload_that_raises_stores_nothing(object_store: ObjectStore) -> None:
+    async def broken_download() -> None:
+        async with object_store.upload(KEY) as upload:
+            await upload.write(b"x" * 100)
+            raise RuntimeError("media host gone")
+
+    with pytest.raises(RuntimeError, match="media host gone"):
+        await broken_download()
+    assert await object_store.size(KEY) is None
+
+
+async def test_an_upload_to_an_existing_key_keeps_the_stored_object(
+    object_store: ObjectStore,
+) -> None:
+    await object_store.put(KEY, chunks(b"first"))
+    async with object_store.upload(KEY) as upload:
+        assert upload.stored is not None
+        await upload.write(b"second")
+    assert not upload.result().created
+    assert await read_all(object_store, KEY) == b"first"
+
+
+async def test_an_empty_object_is_stored_and_recognised(object_store: ObjectStore) -> None:
+    assert (await object_store.put(KEY, chunks())).size == 0
+    assert not (await object_store.put(KEY, chunks(b"late"))).created
