@@ -8,6 +8,9 @@
     callarchive conversations export --format jsonl
     callarchive config export|import FILE.json
     callarchive secrets rotate
+    callarchive import run --policy NAME [--source NAME] [--until-caught-up]
+    callarchive cursor show|set --policy NAME --source NAME
+    callarchive retry-buffer list|add|remove --policy NAME --source NAME
 
 `main` is the script's entry point; `cli` the click group (tests invoke it with a `Wiring` as
 `obj`). `source test` runs a `SourceProbe`, which the wiring takes from the Genesys client.
@@ -15,11 +18,24 @@
 
 from callarchive.cli.app import Wiring, cli, main
 from callarchive.cli.data import config, conversations, db, secrets
+from callarchive.cli.imports import cursor, import_, retry_buffer
 from callarchive.cli.probe import ProbeResult, SourceProbe, genesys_probe
 from callarchive.cli.setup import extension, policy, user
 from callarchive.cli.sources import source
 
-for _group in (db, source, policy, user, extension, conversations, config, secrets):
+for _group in (
+    db,
+    source,
+    policy,
+    user,
+    extension,
+    conversations,
+    config,
+    secrets,
+    import_,
+    cursor,
+    retry_buffer,
+):
     cli.add_command(_group)
 
 __all__ = ["ProbeResult", "SourceProbe", "Wiring", "cli", "genesys_probe", "main"]

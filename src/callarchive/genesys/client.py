@@ -215,7 +215,12 @@ class GenesysClient:
     # -- analytics -------------------------------------------------------------------------
 
     async def query_conversations(
-        self, start: dt.datetime, end: dt.datetime, *, page_size: int = QUERY_PAGE_SIZE
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        *,
+        page_size: int = QUERY_PAGE_SIZE,
+        conversation_ids: Sequence[str] = (),
     ) -> AsyncIterator[Conversation]:
         """Voice conversations with a recording whose lifetime overlaps [start, end).
 
@@ -228,6 +233,7 @@ class GenesysClient:
             "order": "asc",
             "orderBy": "conversationStart",
             "segmentFilters": _VOICE_WITH_RECORDING,
+            **_only(conversation_ids),
         }
         previous: list[str] = []
         last_page = MAX_QUERY_RESULTS // page_size
@@ -255,7 +261,9 @@ class GenesysClient:
             endpoint=endpoint,
         )
 
-    async def submit_details_job(self, start: dt.datetime, end: dt.datetime) -> str:
+    async def submit_details_job(
+        self, start: dt.datetime, end: dt.datetime, *, conversation_ids: Sequence[str] = ()
+    ) -> str:
         """Start an async details job over [start, end); returns its job id."""
         endpoint = "POST /api/v2/analytics/conversations/details/jobs"
         body = {
@@ -263,6 +271,7 @@ class GenesysClient:
             "order": "asc",
             "orderBy": "conversationStart",
             "segmentFilters": _VOICE_WITH_RECORDING,
+            **_only(conversation_ids),
         }
         reply, _ = await self._json(
             "POST",
@@ -385,6 +394,20 @@ class GenesysClient:
             endpoint,
             Recording,
             json={"deleteDate": _iso(when)},
+        )
+        return item
+
+    async def set_archive_date(
+        self, conversation_id: str, recording_id: str, when: dt.datetime
+    ) -> Recording:
+        """Set the archive date; on an archived recording this requests its restoration."""
+        endpoint = "PUT /api/v2/conversations/{conversationId}/recordings/{recordingId}"
+        item, _ = await self._json(
+            "PUT",
+            f"/api/v2/conversations/{conversation_id}/recordings/{recording_id}",
+            endpoint,
+            Recording,
+            json={"archiveDate": _iso(when)},
         )
         return item
 
@@ -528,6 +551,17 @@ class _Availability(GenesysModel):
 
 class _Submitted(GenesysModel):
     id: str
+
+
+def _only(conversation_ids: Sequence[str]) -> dict[str, Any]:
+    """A conversation filter selecting just these conversations (none: no filter)."""
+    if not conversation_ids:
+        return {}
+    predicates = [
+        {"type": "dimension", "dimension": "conversationId", "operator": "matches", "value": cid}
+        for cid in conversation_ids
+    ]
+    return {"conversationFilters": [{"type": "or", "predicates": predicates}]}
 
 
 def _check_format(format_id: str) -> None:

@@ -1,0 +1,399 @@
+"""`callarchive import run`, `cursor show|set` and `retry-buffer list|add|remove`."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import socket
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from callarchive.alerts import Alerter, ArchiveAlertSink
+from callarchive.archive import Archive, BatchReportEntry, pair_folders
+from callarchive.cli.app import Wiring, run, wiring
+from callarchive.configuration import ImportSource, Policy
+from callarchive.errors import ConfigurationError
+from callarchive.genesys import EncryptedTokenVault, GenesysClient
+from callarchive.imports import Cursor, CursorError, connect_source, lag
+from callarchive.imports.cursor import parse as parse_cursor
+from callarchive.imports.lock import run_lock
+from callarchive.imports.report import notification_text
+from callarchive.imports.retry_buffer import Cdr, Entry, RetryBuffer, RetryReason
+from callarchive.imports.run import ImportRun, RunResult, RunStatus
+
+MAX_RUNS = 100_000
+
+
+async def _pairs(
+    archive: Archive, policy_name: str, source_name: str | None
+) -> list[tuple[Policy, ImportSource]]:
+    policy = await archive.policies.get(policy_name)
+    names = policy.import_sources
+    if source_name is not None:
+        if source_name not in names:
+            raise ConfigurationError(
+                f"policy {policy_name!r} does not import from {source_name!r}; its import sources: "
+                f"{', '.join(names)}",
+                field="source",
+            )
+        names = (source_name,)
+    return [(policy, await archive.import_sources.get(name)) for name in names]
+
+
+@contextlib.asynccontextmanager
+async def pair_client(
+    wired: Wiring, policy: Policy, source: ImportSource
+) -> AsyncIterator[GenesysClient]:
+    """The Genesys client of one pair: its token cached (encrypted) in the pair's work folder."""
+    folders = pair_folders(policy.id or 0, source.id or 0)
+    vault = EncryptedTokenVault(wired.work_store(), f"{folders.work}/token", wired.box().fernet)
+    certificates = str(wired.settings.home / "certificates")
+    async with connect_source(
+        source, clock=wired.clock, vault=vault, certificate_folder=certificates
+    ) as client:
+        yield client
+
+
+async def run_pair(
+    wired: Wiring,
+    archive: Archive,
+    client: GenesysClient,
+    policy: Policy,
+    source: ImportSource,
+    *,
+    progress: ProgressCallback | None = None,
+) -> RunResult:
+    """One run of one policy and import source, under its run lock."""
+    folders = pair_folders(policy.id or 0, source.id or 0)
+    home = wired.settings.home
+    with run_lock(home / "locks", folders.name):
+        scratch = home / "tmp"
+        scratch.mkdir(parents=True, exist_ok=True)
+        return await ImportRun(
+            archive=archive,
+            client=client,
+            objects=wired.media_store(),
+            work=wired.work_store(),
+            clock=wired.clock,
+            alerter=Alerter(ArchiveAlertSink(archive)),
+            policy=policy,
+            source=source,
+            location=socket.gethostname(),
+            scratch=scratch,
+            progress=progress,
+        ).execute()
+
+
+class ProgressCallback:
+    """Counts conversations as a run reports them, for the progress display."""
+
+    def __init__(self, advance: Callable[[], None] | None = None) -> None:
+        self.done = 0
+        self._advance = advance
+
+    def __call__(self, entry: BatchReportEntry) -> None:
+        del entry
+        self.done += 1
+        if self._advance is not None:
+            self._advance()
+
+
+@click.group("import")
+def import_() -> None:
+    """Run imports from Genesys Cloud."""
+
+
+@import_.command("run")
+@click.option("--policy", "policy_name", required=True, help="the Data Management Policy")
+@click.option("--source", "source_name", help="only this import source of the policy")
+@click.option(
+    "--until-caught-up", is_flag=True, help="run window after window until nothing is due"
+)
+@click.pass_context
+def run_command(
+    ctx: click.Context, policy_name: str, source_name: str | None, until_caught_up: bool
+) -> None:
+    """Import the next window (or every window up to now) of a policy's import sources."""
+    wired = wiring(ctx)
+    console = Console(stderr=True)
+    results = run(
+        _run_all(wired, policy_name, source_name, until_caught_up=until_caught_up, console=console)
+    )
+    failed = False
+    for result in results:
+        click.echo(_summary(result))
+        failed = failed or result.status is RunStatus.STOPPED
+    if failed:
+        ctx.exit(1)
+
+
+async def _run_all(
+    wired: Wiring,
+    policy_name: str,
+    source_name: str | None,
+    *,
+    until_caught_up: bool,
+    console: Console,
+) -> list[RunResult]:
+    results: list[RunResult] = []
+    async with wired.archive() as archive:
+        for policy, source in await _pairs(archive, policy_name, source_name):
+            with Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                TextColumn("{task.fields[done]} conversations, lag {task.fields[lag]}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+                disable=not console.is_terminal,
+            ) as bar:
+                task = bar.add_task(f"{policy.name} / {source.name}", total=None, done=0, lag="?")
+                counter = ProgressCallback(lambda: bar.update(task, done=counter.done))  # noqa: B023
+                async with pair_client(wired, policy, source) as client:
+                    for _ in range(MAX_RUNS if until_caught_up else 1):
+                        result = await run_pair(
+                            wired, archive, client, policy, source, progress=counter
+                        )
+                        results.append(result)
+                        bar.update(task, lag=_lag(result, wired))
+                        if result.caught_up:
+                            break
+    return results
+
+
+def _lag(result: RunResult, wired: Wiring) -> str:
+    if result.cursor is None:
+        return "?"
+    behind = lag(result.cursor.position, wired.clock.now())
+    hours, rest = divmod(int(behind.total_seconds()), 3600)
+    return f"{hours}h{rest // 60:02d}m"
+
+
+def _summary(result: RunResult) -> str:
+    report = result.report
+    window = (
+        f"{report.window_start:%Y-%m-%d %H:%M}..{report.window_end:%Y-%m-%d %H:%M} UTC"
+        if report.window_start and report.window_end
+        else "no window due"
+    )
+    counts = (
+        f"imported {report.imported}, already imported {report.already_imported}, skipped by "
+        f"rules {report.skipped_by_rules}, retry buffer {report.retry_buffered}, "
+        f"failed {report.failed}"
+    )
+    head = f"{result.status.value}: {window}: {counts}"
+    if result.message:
+        head += f"\n  {result.message}"
+    return head + "\n" + _indent(notification_text(report))
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())
+
+
+# -- cursor ----------------------------------------------------------------------------------
+
+
+@click.group()
+def cursor() -> None:
+    """Show or set the cursor of a policy and import source (the seed's maintenance procedure)."""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _pair_options(command: F) -> F:
+    """The --policy and --source options naming one pair."""
+    with_source = click.option("--source", "source_name", required=True, help="import source")
+    with_policy = click.option("--policy", "policy_name", required=True, help="the policy")
+    return with_policy(with_source(command))
+
+
+async def _pair(wired: Wiring, policy_name: str, source_name: str) -> tuple[Policy, ImportSource]:
+    async with wired.archive() as archive:
+        [pair] = await _pairs(archive, policy_name, source_name)
+    return pair
+
+
+@cursor.command("show")
+@_pair_options
+@click.pass_context
+def cursor_show(ctx: click.Context, policy_name: str, source_name: str) -> None:
+    """Print the cursor file's line and where it lives."""
+    wired = wiring(ctx)
+
+    async def show() -> tuple[str, bytes | None, ImportSource]:
+        policy, source = await _pair(wired, policy_name, source_name)
+        folders = pair_folders(policy.id or 0, source.id or 0)
+        return folders.cursor, await wired.work_store().get(folders.cursor), source
+
+    key, data, source = run(show())
+    click.echo(f"file: {key}")
+    if data is None:
+        start = source.recording_start.astimezone(dt.UTC)
+        click.echo(f"no cursor yet: the first run starts at {start:%Y.%m.%d %H:%M:%S} UTC")
+        return
+    click.echo(data.decode("utf-8", "replace").rstrip("\n"))
+    try:
+        found = parse_cursor(data, now=wired.clock.now(), source=key)
+    except CursorError as error:
+        click.echo(f"warning: {error}", err=True)
+        ctx.exit(1)
+    behind = lag(found.position, wired.clock.now())
+    click.echo(f"position: {found.position:%Y-%m-%d %H:%M:%S} UTC, lag {behind}")
+
+
+@cursor.command("set")
+@_pair_options
+@click.argument("timestamp")
+@click.pass_context
+def cursor_set(ctx: click.Context, policy_name: str, source_name: str, timestamp: str) -> None:
+    """Set the cursor to TIMESTAMP ("YYYY.MM.DD HH:MM:SS.mmm" UTC, or ISO 8601).
+
+    Disable the policy first (the seed's procedure): conversations imported again are reported
+    "already imported", never duplicated.
+    """
+    wired = wiring(ctx)
+
+    async def set_() -> str:
+        policy, source = await _pair(wired, policy_name, source_name)
+        folders = pair_folders(policy.id or 0, source.id or 0)
+        position = _timestamp(timestamp)
+        if position > wired.clock.now():
+            raise ConfigurationError(
+                "lies in the future; expected a time before the failure", field="timestamp"
+            )
+        with run_lock(wired.settings.home / "locks", folders.name):
+            work = wired.work_store()
+            old = await work.get(folders.cursor)
+            previous = ""
+            if old is not None:
+                try:
+                    previous = parse_cursor(old).conversation_id
+                except CursorError:
+                    previous = ""
+            await work.put(
+                folders.cursor,
+                Cursor(position=position, conversation_id=previous).render().encode(),
+            )
+        if policy.enabled:
+            click.echo(
+                f"warning: policy {policy.name!r} is enabled; disable it while you edit the cursor",
+                err=True,
+            )
+        return folders.cursor
+
+    key = run(set_())
+    click.echo(f"cursor {key} set to {_timestamp(timestamp):%Y.%m.%d %H:%M:%S} UTC")
+
+
+def _timestamp(text: str) -> dt.datetime:
+    try:
+        return parse_cursor(f";{text.strip()}").position
+    except CursorError:
+        pass
+    try:
+        parsed = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigurationError(
+            f"{text!r} is not a time; expected YYYY.MM.DD HH:MM:SS.mmm (UTC) or ISO 8601",
+            field="timestamp",
+        ) from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+
+
+# -- retry buffer ----------------------------------------------------------------------------
+
+
+@click.group("retry-buffer")
+def retry_buffer() -> None:
+    """List, add or remove CDRs in the retry buffer of a policy and import source."""
+
+
+async def _buffer(
+    wired: Wiring, policy_name: str, source_name: str
+) -> tuple[RetryBuffer, Policy, ImportSource]:
+    policy, source = await _pair(wired, policy_name, source_name)
+    folders = pair_folders(policy.id or 0, source.id or 0)
+    return RetryBuffer(wired.work_store(), folders), policy, source
+
+
+@retry_buffer.command("list")
+@_pair_options
+@click.pass_context
+def buffer_list(ctx: click.Context, policy_name: str, source_name: str) -> None:
+    """Every CDR waiting in the retry buffer."""
+    wired = wiring(ctx)
+
+    async def entries() -> Sequence[Entry]:
+        buffer, _, _ = await _buffer(wired, policy_name, source_name)
+        return await buffer.list()
+
+    found = run(entries())
+    if not found:
+        click.echo("(the retry buffer is empty)")
+    for entry in found:
+        cdr = entry.cdr
+        if cdr is None:
+            click.echo(f"{entry.key}  unreadable: {entry.error}")
+            continue
+        click.echo(
+            f"{cdr.conversation_id}  start {cdr.conversation_start:%Y-%m-%d %H:%M:%S} UTC  "
+            f"{cdr.reason.value}  attempts {cdr.attempts}  {cdr.message}"
+        )
+
+
+@retry_buffer.command("add")
+@_pair_options
+@click.argument("conversation_id")
+@click.option(
+    "--start", "start_text", required=True, help="the conversation's start (UTC, ISO 8601)"
+)
+@click.pass_context
+def buffer_add(
+    ctx: click.Context, policy_name: str, source_name: str, conversation_id: str, start_text: str
+) -> None:
+    """Put a conversation into the retry buffer; the next run imports it."""
+    wired = wiring(ctx)
+
+    async def add() -> str:
+        buffer, policy, source = await _buffer(wired, policy_name, source_name)
+        cdr = Cdr(
+            conversation_id=conversation_id,
+            conversation_start=_timestamp(start_text),
+            policy_id=policy.id or 0,
+            import_source_id=source.id or 0,
+            reason=RetryReason.MANUAL,
+            message="added by an operator",
+        )
+        return await buffer.add(cdr)
+
+    click.echo(f"added {run(add())}")
+
+
+@retry_buffer.command("remove")
+@_pair_options
+@click.argument("conversation_id")
+@click.pass_context
+def buffer_remove(
+    ctx: click.Context, policy_name: str, source_name: str, conversation_id: str
+) -> None:
+    """Remove a conversation's CDR from the retry buffer."""
+    wired = wiring(ctx)
+
+    async def remove() -> int:
+        buffer, _, _ = await _buffer(wired, policy_name, source_name)
+        return await buffer.remove(conversation_id)
+
+    removed = run(remove())
+    if not removed:
+        click.echo(f"{conversation_id} is not in the retry buffer", err=True)
+        ctx.exit(1)
+    click.echo(f"removed {removed} file(s) of {conversation_id}")
+
+
+__all__ = ["cursor", "import_", "retry_buffer", "run_pair"]

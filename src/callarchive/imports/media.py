@@ -1,0 +1,272 @@
+"""Fetching media into the archive's object store: the `transcode` and `batch` strategies.
+
+`transcode` (the seed's behaviour) asks Genesys for each conversation's recordings in the import
+source's codec and downloads every media URI. `batch` submits batch downloads of up to 100
+conversations, downloads each result in the trunk's codec and transcodes locally when the codec
+differs; a conversation the batch leaves out (sensitive data without the permission, an error
+message, an archived recording) falls back to `transcode`. Both verify what they stored by
+reading it back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import anyio
+import structlog
+
+from callarchive.archive import ObjectStore, Recording, StoredObject, media_key
+from callarchive.archive.objects import MediaUpload
+from callarchive.clock import Clock
+from callarchive.configuration import Codec
+from callarchive.genesys import (
+    GenesysClient,
+    MediaNotReadyError,
+    MediaSink,
+    MediaUrlExpiredError,
+)
+from callarchive.genesys import (
+    Recording as GenesysRecording,
+)
+from callarchive.imports import transcoding
+
+log = structlog.get_logger("callarchive.imports")
+
+MAX_WAIT_MS = 5000
+TRANSCODE_PATIENCE_S = 60.0  # how long one run waits for Genesys to transcode
+BATCH_PATIENCE_S = 300.0
+BATCH_POLL_S = 2.0
+BATCH_SIZE = 100
+PLAYABLE = frozenset({"AVAILABLE", "RESTORED", None})
+CHUNK = 256 * 1024
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Target:
+    """Where one conversation's media goes."""
+
+    import_source_id: int
+    conversation_id: str
+    start: dt.datetime
+    codec: Codec
+    have: frozenset[str] = frozenset()  # recording ids already archived in this codec
+
+
+class MediaUnavailableError(MediaNotReadyError):
+    """Some recording cannot be fetched now (uploading, transcoding, archived, restoring)."""
+
+
+class MediaFetcher:
+    """Fetches the media of conversations with one strategy."""
+
+    def __init__(
+        self,
+        client: GenesysClient,
+        objects: ObjectStore,
+        clock: Clock,
+        *,
+        scratch: Path | None = None,
+    ) -> None:
+        self._client = client
+        self._objects = objects
+        self._clock = clock
+        self._scratch = scratch
+        self.batch_submissions = 0
+
+    # -- transcode strategy ----------------------------------------------------------------
+
+    async def by_conversation(self, target: Target) -> list[Recording]:
+        """Every recording of the conversation in the target codec, stored and verified."""
+        recordings = await self._ready_recordings(target)
+        stored = []
+        for recording in recordings:
+            if recording.file_state == "DELETED":
+                log.info("recording_deleted_in_genesys", recording_id=recording.id)
+                continue
+            stored.append(await self._store_one(target, recording))
+        return stored
+
+    async def _ready_recordings(self, target: Target) -> list[GenesysRecording]:
+        waited = 0.0
+        while True:
+            reply = await self._client.recordings(
+                target.conversation_id, format_id=target.codec.value, max_wait_ms=MAX_WAIT_MS
+            )
+            archived = [r for r in reply.recordings if r.file_state == "ARCHIVED"]
+            if archived:
+                await self._restore(target.conversation_id, archived)
+            waiting = [r for r in reply.recordings if r.file_state not in PLAYABLE | {"DELETED"}]
+            if reply.ready and not waiting:
+                return reply.recordings
+            if waiting or waited + reply.retry_after_s > TRANSCODE_PATIENCE_S:
+                states = sorted({str(r.file_state) for r in waiting}) or ["transcoding"]
+                raise MediaUnavailableError(
+                    f"media of conversation {target.conversation_id} is not available yet "
+                    f"({', '.join(states)})",
+                    retry_after_s=reply.retry_after_s,
+                )
+            await self._clock.sleep(reply.retry_after_s)
+            waited += reply.retry_after_s
+
+    async def _restore(self, conversation_id: str, archived: Sequence[GenesysRecording]) -> None:
+        """Ask Genesys to restore archived recordings (they are imported once restored)."""
+        until = self._clock.now() + dt.timedelta(days=7)
+        for recording in archived:
+            await self._client.set_archive_date(conversation_id, recording.id, until)
+            log.info("recording_restore_requested", recording_id=recording.id)
+
+    async def _store_one(self, target: Target, recording: GenesysRecording) -> Recording:
+        key = media_key(
+            target.import_source_id,
+            target.start,
+            target.conversation_id,
+            recording.id,
+            target.codec,
+        )
+        async with self._objects.upload(key) as upload:
+            if upload.stored is None:
+                await self._download(target, recording, upload)
+        stored = await self._verified(upload)
+        return Recording(
+            recording_id=recording.id,
+            codec=target.codec,
+            object_key=key,
+            size=stored.size,
+            sha256=stored.sha256,
+            duration_ms=recording.output_duration_ms,
+            channels=2,
+            media_subtype=recording.media_subtype,
+        )
+
+    async def _download(self, target: Target, recording: GenesysRecording, sink: MediaSink) -> None:
+        uri = recording.media_uri()
+        if uri is not None:
+            try:
+                await self._client.download(uri, sink)
+            except MediaUrlExpiredError:
+                await sink.reset()
+            else:
+                return
+        await self._client.download_recording(
+            target.conversation_id, recording.id, format_id=target.codec.value, sink=sink
+        )
+
+    async def _verified(self, upload: MediaUpload) -> StoredObject:
+        """The stored object, read back and checked against what was written."""
+        stored = upload.result()
+        if not stored.created:  # there from an earlier run: already read back when opened
+            return stored
+        return await self._objects.verify(stored.key, stored.sha256)
+
+    # -- batch strategy --------------------------------------------------------------------
+
+    async def by_batch(self, targets: Sequence[Target]) -> dict[str, list[Recording] | Exception]:
+        """Media of many conversations through batch downloads; per-conversation fallback."""
+        outcomes: dict[str, list[Recording] | Exception] = {}
+        for first in range(0, len(targets), BATCH_SIZE):
+            chunk = list(targets[first : first + BATCH_SIZE])
+            outcomes.update(await self._one_batch(chunk))
+        return outcomes
+
+    async def _one_batch(self, targets: list[Target]) -> dict[str, list[Recording] | Exception]:
+        job_id = await self._client.submit_batch([(t.conversation_id, None) for t in targets])
+        self.batch_submissions += 1
+        status = await self._client.batch_status(job_id)
+        waited = 0.0
+        while not status.completed and waited < BATCH_PATIENCE_S:
+            await self._clock.sleep(BATCH_POLL_S)
+            waited += BATCH_POLL_S
+            status = await self._client.batch_status(job_id)
+        results: dict[str, list[tuple[str, str]]] = {}
+        failed: set[str] = set()
+        for result in status.results if status.completed else []:
+            cid = result.conversation_id or ""
+            if result.error_msg or not result.result_url or not result.recording_id:
+                failed.add(cid)
+            else:
+                results.setdefault(cid, []).append((result.recording_id, result.result_url))
+        outcomes: dict[str, list[Recording] | Exception] = {}
+        for target in targets:
+            cid = target.conversation_id
+            try:
+                if cid in failed or cid not in results:
+                    # Left out (sensitive data), an error, or the job did not finish in time.
+                    outcomes[cid] = await self.by_conversation(target)
+                else:
+                    outcomes[cid] = [
+                        await self._store_result(target, recording_id, url)
+                        for recording_id, url in results[cid]
+                    ]
+            except Exception as error:  # noqa: BLE001 - each conversation gets its own outcome
+                outcomes[cid] = error
+        return outcomes
+
+    async def _store_result(self, target: Target, recording_id: str, url: str) -> Recording:
+        key = media_key(
+            target.import_source_id,
+            target.start,
+            target.conversation_id,
+            recording_id,
+            target.codec,
+        )
+        async with self._scratch_dir() as folder, self._objects.upload(key) as upload:
+            if upload.stored is None:
+                original = folder / "original"
+                await self._download_to_file(url, original)
+                info = await anyio.to_thread.run_sync(transcoding.probe, original)
+                source = original
+                if not transcoding.matches(info, target.codec):
+                    source = folder / f"converted.{target.codec.file_extension}"
+                    await anyio.to_thread.run_sync(
+                        transcoding.transcode, original, source, target.codec
+                    )
+                await _copy_into(source, upload)
+        stored = await self._verified(upload)
+        return Recording(
+            recording_id=recording_id,
+            codec=target.codec,
+            object_key=key,
+            size=stored.size,
+            sha256=stored.sha256,
+            channels=2,
+        )
+
+    async def _download_to_file(self, url: str, path: Path) -> None:
+        sink = _FileSink(path)
+        try:
+            await self._client.download(url, sink)
+        finally:
+            sink.close()
+
+    @contextlib.asynccontextmanager
+    async def _scratch_dir(self) -> AsyncIterator[Path]:
+        with tempfile.TemporaryDirectory(dir=self._scratch, prefix="download-") as folder:
+            yield Path(folder)
+
+
+class _FileSink:
+    """A media sink writing to a local file."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = path.open("wb")
+
+    async def write(self, chunk: bytes) -> None:
+        self._file.write(chunk)
+
+    async def reset(self) -> None:
+        self._file.seek(0)
+        self._file.truncate()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+async def _copy_into(path: Path, sink: MediaSink) -> None:
+    with path.open("rb") as file:
+        while chunk := file.read(CHUNK):
+            await sink.write(chunk)

@@ -1,0 +1,626 @@
+"""One import run of a policy and an import source (DESIGN.md section 2).
+
+Read the cursor, compute the window, take up to 25 CDRs from the retry buffer, discover the
+window's recorded voice conversations, apply the recording rules, fetch and store the media,
+archive the metadata, delete the cloud copy when asked, and only then advance the cursor. Every
+conversation ends imported, already imported, skipped by rules, or in the retry buffer; a run
+that cannot finish its window leaves the cursor where it was, so the next run does the window
+again and finds what is archived already.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import enum
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import structlog
+
+from callarchive.alerts import Alert, Alerter, AlertKind
+from callarchive.archive import (
+    Archive,
+    BatchReport,
+    BatchReportEntry,
+    ObjectStore,
+    Recording,
+    WorkStore,
+    pair_folders,
+)
+from callarchive.archive import Conversation as Archived
+from callarchive.clock import Clock
+from callarchive.configuration import FetchStrategy, ImportSource, Policy
+from callarchive.errors import FatalError, RetryableError, SkipError
+from callarchive.genesys import (
+    Conversation,
+    GenesysClient,
+    GenesysError,
+    GenesysPermissionError,
+    MediaNotReadyError,
+    NotFoundError,
+    RequestRejectedError,
+)
+from callarchive.imports import metadata
+from callarchive.imports.cursor import Cursor, CursorError
+from callarchive.imports.cursor import parse as parse_cursor
+from callarchive.imports.media import MediaFetcher, Target
+from callarchive.imports.report import Outcome, notification_text
+from callarchive.imports.retry_buffer import Cdr, RetryBuffer, RetryReason
+from callarchive.imports.users import UserDirectory
+from callarchive.imports.window import Window, needs_async_job, next_window
+from callarchive.rules import RuleBook, RuleMatch, compile_patterns
+
+log = structlog.get_logger("callarchive.imports")
+
+RETRY_BATCH = 25
+CONCURRENCY = 8
+JOB_POLL_S = 2.0
+JOB_PATIENCE_S = 1800.0
+
+
+class RunStatus(enum.StrEnum):
+    """How a run ended."""
+
+    COMPLETED = "completed"  # the window was done and the cursor advanced
+    NOTHING_DUE = "nothing_due"  # the window was empty (the cursor is as close as it may be)
+    STOPPED = "stopped"  # the run stopped early; the cursor did not move
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class RunResult:
+    status: RunStatus
+    window: Window | None
+    report: BatchReport
+    cursor: Cursor | None
+    message: str = ""
+
+    @property
+    def caught_up(self) -> bool:
+        """True when the window ended at the horizon: nothing more is due until time passes."""
+        return self.status is not RunStatus.COMPLETED or self.horizon_reached
+
+    horizon_reached: bool = False
+
+
+@dataclasses.dataclass(kw_only=True, slots=True)
+class _Item:
+    """One conversation on its way through the run."""
+
+    conversation: Conversation
+    cdr: Cdr | None = None
+    match: RuleMatch | None = None
+    sides: metadata.Sides | None = None
+    existing: Archived | None = None
+    entry: BatchReportEntry | None = None
+
+
+Progress = Callable[[BatchReportEntry], None]
+
+
+class ImportRun:
+    """Runs one window of one policy and import source. Build one per run."""
+
+    def __init__(
+        self,
+        *,
+        archive: Archive,
+        client: GenesysClient,
+        objects: ObjectStore,
+        work: WorkStore,
+        clock: Clock,
+        alerter: Alerter,
+        policy: Policy,
+        source: ImportSource,
+        location: str,
+        scratch: Path | None = None,
+        progress: Progress | None = None,
+        concurrency: int = CONCURRENCY,
+    ) -> None:
+        if policy.id is None or source.id is None:
+            raise ValueError("the policy and the import source must be stored ones")
+        self.archive = archive
+        self.client = client
+        self.objects = objects
+        self.work = work
+        self.clock = clock
+        self.alerter = alerter
+        self.policy = policy
+        self.source = source
+        self.policy_id: int = policy.id
+        self.source_id: int = source.id
+        self.location = location
+        self.folders = pair_folders(policy.id, source.id)
+        self.buffer = RetryBuffer(work, self.folders)
+        self.media = MediaFetcher(client, objects, clock, scratch=scratch)
+        self.users = UserDirectory(client, clock, dt.timedelta(minutes=source.cache_lifetime_min))
+        self._progress = progress
+        self._limit = asyncio.Semaphore(concurrency)
+        self._started = clock.now()
+        self._entries: list[BatchReportEntry] = []
+
+    # -- the run ---------------------------------------------------------------------------
+
+    async def execute(self) -> RunResult:
+        """Do one window; never raises for conversation-level problems (they are reported)."""
+        self._started = self.clock.now()
+        try:
+            ZoneInfo(self.source.recording_timezone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            return await self._stop(
+                AlertKind.TIMEZONE_UNAVAILABLE,
+                f"the Recording Timezone {self.source.recording_timezone!r} of import source "
+                f"{self.source.name!r} cannot be resolved ({error}); the run stopped",
+            )
+        try:
+            cursor = await self._cursor()
+        except CursorError as error:
+            return await self._stop(AlertKind.CURSOR_INVALID, str(error))
+        window = next_window(
+            cursor.position,
+            self.clock.now(),
+            batch=dt.timedelta(minutes=self.source.batch_duration_min),
+            max_recording_length=dt.timedelta(minutes=self.source.max_recording_length_min),
+            availability_delay=dt.timedelta(minutes=self.source.availability_delay_min),
+        )
+        log.info(
+            "run_started",
+            policy_id=self.policy_id,
+            import_source_id=self.source_id,
+            window_start=window.start.isoformat(),
+            window_end=window.end.isoformat(),
+        )
+        try:
+            return await self._run(cursor, window)
+        except (FatalError, RetryableError, GenesysError) as error:
+            log.warning("run_stopped", error=str(error))
+            return await self._stop(AlertKind.BATCH_RETRIEVAL_FAILED, str(error), window=window)
+
+    async def _run(self, cursor: Cursor, window: Window) -> RunResult:
+        await self.buffer.recover()
+        cdrs = await self.buffer.take(RETRY_BATCH)
+        for rejected in self.buffer.rejected:
+            await self._alert(
+                AlertKind.RETRY_FILE_REJECTED,
+                f"retry buffer file {rejected.key} cannot be read ({rejected.error}); "
+                "it was moved to the rejected folder",
+            )
+        found, window = await self._discover(window)
+        retried = await self._retried(cdrs)
+        rules = await self._rules()
+        items = [_Item(conversation=c) for c in found] + retried
+        await self.users.load(uid for item in items for uid in metadata.user_ids(item.conversation))
+        await asyncio.gather(*(self._classify(item, rules) for item in items))
+        await self._fetch_and_archive([i for i in items if i.entry is None], rules)
+        await self._retry_deletions([c for c in cdrs if c.reason is RetryReason.DELETE_PENDING])
+        for item in items:
+            if item.cdr is not None:
+                await self.buffer.settle(item.cdr)
+        new_cursor = cursor
+        if not window.empty:
+            last = [i.conversation.conversation_id for i in items[: len(found)]]
+            new_cursor = Cursor(
+                position=window.end, conversation_id=last[-1] if last else cursor.conversation_id
+            )
+            await self.work.put(self.folders.cursor, new_cursor.render().encode())
+        status = RunStatus.NOTHING_DUE if window.empty else RunStatus.COMPLETED
+        full = window.start + dt.timedelta(minutes=self.source.batch_duration_min)
+        report = await self._report(window)
+        log.info(
+            "run_finished",
+            status=status.value,
+            imported=report.imported,
+            retry_buffered=report.retry_buffered,
+            skipped=report.skipped_by_rules,
+        )
+        return RunResult(
+            status=status,
+            window=window,
+            report=report,
+            cursor=new_cursor,
+            horizon_reached=window.end < full,
+        )
+
+    async def _cursor(self) -> Cursor:
+        data = await self.work.get(self.folders.cursor)
+        if data is None:
+            return Cursor(position=self.source.recording_start.astimezone(dt.UTC))
+        return parse_cursor(data, now=self.clock.now(), source=self.folders.cursor)
+
+    async def _rules(self) -> RuleBook:
+        configuration = await self.archive.load_configuration()
+        return RuleBook(configuration.users, configuration.extensions)
+
+    # -- discovery -------------------------------------------------------------------------
+
+    async def _discover(self, window: Window) -> tuple[list[Conversation], Window]:
+        """The window's conversations (started inside it), in start order; the window may
+        shrink to what the async jobs' data covers."""
+        if window.empty:
+            return [], window
+        if needs_async_job(window, self.clock.now()):
+            available = await self.client.data_availability()
+            if window.end > available:
+                window = Window(start=window.start, end=max(window.start, available))
+            if window.empty:
+                return [], window
+            found = await self._by_job(window.start, window.end, ())
+        else:
+            found = [c async for c in self.client.query_conversations(window.start, window.end)]
+        inside = [c for c in found if window.start <= c.conversation_start < window.end]
+        return sorted(inside, key=lambda c: (c.conversation_start, c.conversation_id)), window
+
+    async def _by_job(
+        self, start: dt.datetime, end: dt.datetime, ids: Sequence[str]
+    ) -> list[Conversation]:
+        job_id = await self.client.submit_details_job(start, end, conversation_ids=ids)
+        waited = 0.0
+        while (state := (await self.client.details_job_status(job_id)).state) != "FULFILLED":
+            if state in ("FAILED", "CANCELLED", "EXPIRED") or waited > JOB_PATIENCE_S:
+                raise RetryableError(f"the analytics details job {job_id} ended {state}")
+            await self.clock.sleep(JOB_POLL_S)
+            waited += JOB_POLL_S
+        found = [c async for c in self.client.details_job_results(job_id)]
+        await self.client.delete_details_job(job_id)
+        return found
+
+    async def _retried(self, cdrs: Sequence[Cdr]) -> list[_Item]:
+        """The conversations of retried CDRs, fetched again from Genesys."""
+        items: list[_Item] = []
+        for cdr in cdrs:
+            if cdr.reason is RetryReason.DELETE_PENDING:
+                continue
+            start = cdr.conversation_start
+            end = start + dt.timedelta(milliseconds=1)
+            try:
+                if needs_async_job(Window(start=start, end=end), self.clock.now()):
+                    found = await self._by_job(start, end, [cdr.conversation_id])
+                else:
+                    found = [
+                        c
+                        async for c in self.client.query_conversations(
+                            start, end, conversation_ids=[cdr.conversation_id]
+                        )
+                    ]
+            except (RetryableError, SkipError) as error:
+                await self._buffer(cdr, None, RetryReason.FAILED, str(error))
+                continue
+            match = [c for c in found if c.conversation_id == cdr.conversation_id]
+            if not match:
+                await self._buffer(
+                    cdr,
+                    None,
+                    RetryReason.FAILED,
+                    "Genesys did not return the conversation (is its start time right?)",
+                )
+                self._record(cdr.conversation_id, Outcome.FAILED, None)
+                continue
+            items.append(_Item(conversation=match[0], cdr=cdr))
+        return items
+
+    # -- classification --------------------------------------------------------------------
+
+    async def _classify(self, item: _Item, rules: RuleBook) -> None:
+        """Decide everything that needs no media: in progress, rules, already imported."""
+        async with self._limit:
+            conversation = item.conversation
+            if not conversation.ended:
+                await self._buffer(
+                    item.cdr,
+                    conversation,
+                    RetryReason.IN_PROGRESS,
+                    "the conversation has not ended yet",
+                )
+                item.entry = self._record(
+                    conversation.conversation_id, Outcome.RETRY_BUFFERED, item
+                )
+                return
+            item.sides = metadata.sides(conversation, self.users)
+            item.match = rules.match(
+                [party for _, party in item.sides.parties],
+                ani=item.sides.ani,
+                dnis=item.sides.dnis,
+                at=conversation.conversation_start,
+            )
+            if item.match is None:
+                item.entry = self._record(
+                    conversation.conversation_id, Outcome.SKIPPED_BY_RULES, item
+                )
+                return
+            item.existing = await self.archive.conversations.find(
+                self.source_id, conversation.conversation_id
+            )
+            if item.existing is not None and item.existing.media_complete:
+                await self._delete_in_genesys(item.existing, item)
+                item.entry = self._record(
+                    conversation.conversation_id,
+                    Outcome.ALREADY_IMPORTED,
+                    item,
+                    archive_id=item.existing.id,
+                )
+
+    # -- media and archive -----------------------------------------------------------------
+
+    def _target(self, item: _Item) -> Target:
+        have = frozenset(
+            r.recording_id
+            for r in (item.existing.recordings if item.existing else ())
+            if r.codec == self.source.codec
+        )
+        return Target(
+            import_source_id=self.source_id,
+            conversation_id=item.conversation.conversation_id,
+            start=item.conversation.conversation_start,
+            codec=self.source.codec,
+            have=have,
+        )
+
+    async def _fetch_and_archive(self, items: list[_Item], rules: RuleBook) -> None:
+        if not items:
+            return
+        if self.source.fetch_strategy is FetchStrategy.BATCH:
+            outcomes = await self.media.by_batch([self._target(i) for i in items])
+            await asyncio.gather(
+                *(
+                    self._archive_item(i, rules, outcomes[i.conversation.conversation_id])
+                    for i in items
+                )
+            )
+            return
+        await asyncio.gather(*(self._fetch_one(i, rules) for i in items))
+
+    async def _fetch_one(self, item: _Item, rules: RuleBook) -> None:
+        async with self._limit:
+            try:
+                outcome: list[Recording] | Exception = await self.media.by_conversation(
+                    self._target(item)
+                )
+            except (SkipError, RetryableError) as error:
+                outcome = error
+        await self._archive_item(item, rules, outcome)
+
+    async def _archive_item(
+        self,
+        item: _Item,
+        rules: RuleBook,
+        outcome: list[Recording] | Exception,
+    ) -> None:
+        conversation = item.conversation
+        if isinstance(outcome, MediaNotReadyError):
+            await self._media_not_ready(item, str(outcome))
+            return
+        if isinstance(outcome, Exception) and not isinstance(outcome, SkipError | RetryableError):
+            raise outcome  # fatal (permission, storage): the run stops, the cursor stays
+        if isinstance(outcome, Exception):
+            await self._buffer(item.cdr, conversation, RetryReason.FAILED, str(outcome))
+            await self._alert(
+                AlertKind.IMPORT_FAILED, f"conversation {conversation.conversation_id}: {outcome}"
+            )
+            item.entry = self._record(conversation.conversation_id, Outcome.FAILED, item)
+            return
+        assert item.match is not None  # noqa: S101 - classified before fetching
+        assert item.sides is not None  # noqa: S101
+        archived = dataclasses.replace(
+            metadata.build(
+                conversation,
+                match=item.match,
+                call_sides=item.sides,
+                rules=rules,
+                patterns=compile_patterns(self.source.internal_number_patterns),
+                import_source_id=self.source_id,
+                policy_id=self.policy_id,
+                location=self.location,
+                codec=self.source.codec,
+            ),
+            recordings=tuple(outcome),
+            media_complete=True,
+        )
+        saved = await self.archive.conversations.save(archived)
+        stored = dataclasses.replace(archived, id=saved.id)
+        await self._delete_in_genesys(stored, item)
+        item.entry = self._record(
+            conversation.conversation_id,
+            Outcome.IMPORTED if saved.newly_imported else Outcome.ALREADY_IMPORTED,
+            item,
+            archive_id=saved.id,
+            media_downloaded=bool(saved.new_recordings),
+        )
+
+    async def _media_not_ready(self, item: _Item, message: str) -> None:
+        conversation = item.conversation
+        end = conversation.conversation_end or self.clock.now()
+        overdue = self.clock.now() - end > dt.timedelta(minutes=self.source.availability_delay_min)
+        retried = item.cdr is not None
+        await self._buffer(item.cdr, conversation, RetryReason.MEDIA_NOT_READY, message)
+        if retried and overdue:
+            await self._alert(
+                AlertKind.IMPORT_FAILED,
+                f"conversation {conversation.conversation_id}: no media after the availability "
+                f"delay ({message}); the CDR stays in the retry buffer",
+            )
+            item.entry = self._record(conversation.conversation_id, Outcome.FAILED, item)
+        else:
+            item.entry = self._record(conversation.conversation_id, Outcome.RETRY_BUFFERED, item)
+
+    # -- deleting the cloud copy -----------------------------------------------------------
+
+    async def _delete_in_genesys(self, archived: Archived, item: _Item | None) -> None:
+        """Set deleteDate on every recording that is archived and verified (On Completion
+        Delete); a refusal raises an alert and leaves a CDR to retry the deletion."""
+        if not self.source.delete_on_completion:
+            return
+        pending = [r for r in archived.recordings if r.deleted_in_genesys_at is None]
+        failures: list[str] = []
+        for recording in pending:
+            await self.objects.verify(recording.object_key, recording.sha256)
+            now = self.clock.now()
+            try:
+                await self.client.set_delete_date(archived.genesys_id, recording.recording_id, now)
+            except (NotFoundError, RequestRejectedError) as error:
+                log.info(
+                    "recording_already_gone", recording_id=recording.recording_id, error=str(error)
+                )
+            except (GenesysPermissionError, SkipError, RetryableError) as error:
+                failures.append(recording.recording_id)
+                await self._alert(
+                    AlertKind.DELETE_FAILED,
+                    f"conversation {archived.genesys_id}, recording {recording.recording_id}: "
+                    f"{error}",
+                    conversation_id=archived.id,
+                )
+                continue
+            await self.archive.conversations.mark_deleted_in_genesys(
+                recording.recording_id, recording.codec, at=now
+            )
+        if failures:
+            cdr = Cdr(
+                conversation_id=archived.genesys_id,
+                conversation_start=archived.start,
+                policy_id=self.policy_id,
+                import_source_id=self.source_id,
+                reason=RetryReason.DELETE_PENDING,
+                message="setting the delete date in Genesys failed",
+                attempts=1,
+                first_failed_at=self.clock.now(),
+                last_failed_at=self.clock.now(),
+                recording_ids=tuple(failures),
+            )
+            if item is not None and item.cdr is not None:
+                cdr = item.cdr.failed_again(
+                    reason=RetryReason.DELETE_PENDING, message=cdr.message, at=self.clock.now()
+                )
+            await self.buffer.add(dataclasses.replace(cdr, recording_ids=tuple(failures)))
+
+    async def _retry_deletions(self, cdrs: Sequence[Cdr]) -> None:
+        for cdr in cdrs:
+            archived = await self.archive.conversations.find(self.source_id, cdr.conversation_id)
+            if archived is not None:
+                await self._delete_in_genesys(
+                    dataclasses.replace(
+                        archived,
+                        recordings=tuple(
+                            r for r in archived.recordings if r.recording_id in cdr.recording_ids
+                        ),
+                    ),
+                    _Item(conversation=_placeholder(cdr), cdr=cdr),
+                )
+            await self.buffer.settle(cdr)
+
+    # -- retry buffer, alerts, report ------------------------------------------------------
+
+    async def _buffer(
+        self, cdr: Cdr | None, conversation: Conversation | None, reason: RetryReason, message: str
+    ) -> None:
+        now = self.clock.now()
+        if cdr is not None:
+            again = cdr.failed_again(reason=reason, message=message, at=now)
+        else:
+            assert conversation is not None  # noqa: S101 - a new CDR needs its conversation
+            again = Cdr(
+                conversation_id=conversation.conversation_id,
+                conversation_start=conversation.conversation_start.astimezone(dt.UTC),
+                policy_id=self.policy_id,
+                import_source_id=self.source_id,
+                reason=reason,
+                message=message,
+                attempts=1,
+                first_failed_at=now,
+                last_failed_at=now,
+            )
+        await self.buffer.add(again)
+        if cdr is None:
+            await self._alert(
+                AlertKind.RETRY_BUFFERED,
+                f"conversation {again.conversation_id}: {message}; its CDR was placed in the "
+                "retry buffer",
+            )
+
+    async def _alert(
+        self, kind: AlertKind, message: str, *, conversation_id: int | None = None
+    ) -> None:
+        await self.alerter.raise_(
+            Alert(
+                kind=kind,
+                message=message,
+                policy_id=self.policy_id,
+                import_source_id=self.source_id,
+                conversation_id=conversation_id,
+            )
+        )
+
+    def _record(
+        self,
+        genesys_id: str,
+        outcome: Outcome,
+        item: _Item | None,
+        *,
+        archive_id: int | None = None,
+        media_downloaded: bool = False,
+    ) -> BatchReportEntry:
+        match = item.match if item else None
+        sides = item.sides if item else None
+        number = None
+        if sides is not None:
+            outgoing = bool(match and match.party and match.party.dialed)
+            number = sides.dnis if outgoing else sides.ani
+        entry = BatchReportEntry(
+            genesys_conversation_id=genesys_id,
+            outcome=outcome.value,
+            conversation_id=archive_id,
+            extension=match.extension.value if match else None,
+            participant_number=number,
+            newly_imported=outcome is Outcome.IMPORTED,
+            media_downloaded=media_downloaded,
+            already_imported=outcome is Outcome.ALREADY_IMPORTED,
+        )
+        self._entries.append(entry)
+        if self._progress is not None:
+            self._progress(entry)
+        return entry
+
+    async def _report(self, window: Window | None) -> BatchReport:
+        entries = tuple(self._entries)
+
+        def count(outcome: Outcome) -> int:
+            return sum(1 for e in entries if e.outcome == outcome.value)
+
+        report = BatchReport(
+            policy_id=self.policy_id,
+            import_source_id=self.source_id,
+            started_at=self._started,
+            finished_at=self.clock.now(),
+            window_start=window.start if window and not window.empty else None,
+            window_end=window.end if window and not window.empty else None,
+            server=self.location,
+            discovered=len(entries),
+            imported=count(Outcome.IMPORTED),
+            already_imported=count(Outcome.ALREADY_IMPORTED),
+            skipped_by_rules=count(Outcome.SKIPPED_BY_RULES),
+            retry_buffered=count(Outcome.RETRY_BUFFERED),
+            failed=count(Outcome.FAILED),
+            media_downloaded=sum(1 for e in entries if e.media_downloaded),
+            entries=entries,
+        )
+        report_id = await self.archive.batch_reports.add(report)
+        await self._alert(AlertKind.BATCH_NOTIFICATION, notification_text(report))
+        return dataclasses.replace(report, id=report_id)
+
+    async def _stop(
+        self, kind: AlertKind, message: str, *, window: Window | None = None
+    ) -> RunResult:
+        await self._alert(kind, message)
+        report = await self._report(None)
+        return RunResult(
+            status=RunStatus.STOPPED, window=window, report=report, cursor=None, message=message
+        )
+
+
+def _placeholder(cdr: Cdr) -> Conversation:
+    return Conversation(
+        conversation_id=cdr.conversation_id, conversation_start=cdr.conversation_start
+    )
+
+
+__all__ = ["ImportRun", "RunResult", "RunStatus"]
