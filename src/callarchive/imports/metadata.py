@@ -38,6 +38,7 @@ class Sides:
     ani: str | None
     dnis: str | None
     customer_name: str | None
+    has_customer: bool
     parties: tuple[tuple[Participant, Party], ...]
 
 
@@ -61,6 +62,7 @@ def party_of(participant: Participant, user: User | None) -> Party:
 def sides(conversation: Conversation, users: UserDirectory) -> Sides:
     """The parties (agents and users, in order), the calling and dialed numbers, the customer."""
     ani = dnis = customer_name = None
+    has_customer = False
     parties: list[tuple[Participant, Party]] = []
     for participant in conversation.participants:
         sessions = _voice(participant)
@@ -68,12 +70,19 @@ def sides(conversation: Conversation, users: UserDirectory) -> Sides:
             ani = ani or (normalize_number(session.ani) if session.ani else None) or None
             dnis = dnis or (normalize_number(session.dnis) if session.dnis else None) or None
         if participant.purpose == "customer":
+            has_customer = True
             customer_name = next(
                 (s.remote_name_displayable for s in sessions if s.remote_name_displayable), None
             )
         if participant.purpose in AGENT_PURPOSES and participant.user_id and sessions:
             parties.append((participant, party_of(participant, users.get(participant.user_id))))
-    return Sides(ani=ani, dnis=dnis, customer_name=customer_name, parties=tuple(parties))
+    return Sides(
+        ani=ani,
+        dnis=dnis,
+        customer_name=customer_name,
+        has_customer=has_customer,
+        parties=tuple(parties),
+    )
 
 
 def user_ids(conversation: Conversation) -> set[str]:
@@ -103,8 +112,9 @@ def _end_cause(participant: Participant | None) -> str | None:
 
 
 def _other_name(s: Sides, matched: Party | None) -> str | None:
-    """The name of whoever is on the other side from the recorded user."""
-    if s.customer_name is not None:
+    """The name of whoever is on the other side from the recorded user: the customer (when the
+    call has one, named or not), else the first other user."""
+    if s.has_customer:
         return s.customer_name
     for _, party in s.parties:
         if party is not matched and party.genesys_user_id != (
