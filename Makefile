@@ -28,7 +28,7 @@ debian:
 	fi
 
 demo: setup
-	$(BIN)/python -m genesys_emulator --demo
+	$(BIN)/python -m demo
 
 lint: setup
 	$(BIN)/ruff check src tests

@@ -48,6 +48,16 @@ def redact(
     return event_dict
 
 
+class _CurrentStderr:
+    """Whatever `sys.stderr` is when a line is written (it may be replaced after configuring)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(
     *, level: int = logging.INFO, stream: TextIO | None = None, json: bool = True
 ) -> None:
@@ -63,6 +73,6 @@ def configure(
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(stream or _CurrentStderr()),  # type: ignore[arg-type]  # writes and flushes like a TextIO
         cache_logger_on_first_use=False,
     )

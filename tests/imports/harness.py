@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
+from demo.configuration import configuration_for
 
 from callarchive.cli import Wiring, cli
 from callarchive.settings import Settings
 from tests.emulator.harness import RunningEmulator
-from tests.imports.setup import configuration_for
 
 POLICY = "Genesys import"
 SOURCE = "Emulated org"

@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import dataclasses
 import getpass
+import logging
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
 
-from callarchive import __version__
+from callarchive import __version__, logs
 from callarchive.archive import (
     Archive,
     ObjectStore,
@@ -121,13 +122,28 @@ class _Group(click.Group):
 
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="callarchive")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    show_default=True,
+    envvar="CALLARCHIVE_LOG_LEVEL",
+    help="what the structured log (on standard error) shows",
+)
+@click.option(
+    "--log-json/--log-text",
+    default=False,
+    envvar="CALLARCHIVE_LOG_JSON",
+    help="JSON lines (for a log collector) or readable text",
+)
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(ctx: click.Context, log_level: str, log_json: bool) -> None:
     """callarchive: archive Genesys Cloud call recordings for compliance.
 
     Configuration comes from CALLARCHIVE_* environment variables (see docs/configuration.md);
     by default everything lives in ~/.callarchive.
     """
+    logs.configure(level=getattr(logging, log_level.upper()), json=log_json)
     if ctx.obj is None:
         ctx.obj = Wiring.from_environment()
 
