@@ -387,27 +387,24 @@ class GenesysClient:
         self, conversation_id: str, recording_id: str, when: dt.datetime
     ) -> Recording:
         """Ask Genesys to delete the recording at `when` (there is no DELETE verb)."""
-        endpoint = "PUT /api/v2/conversations/{conversationId}/recordings/{recordingId}"
-        item, _ = await self._json(
-            "PUT",
-            f"/api/v2/conversations/{conversation_id}/recordings/{recording_id}",
-            endpoint,
-            Recording,
-            json={"deleteDate": _iso(when)},
-        )
-        return item
+        return await self._retention(conversation_id, recording_id, {"deleteDate": _iso(when)})
 
     async def set_archive_date(
         self, conversation_id: str, recording_id: str, when: dt.datetime
     ) -> Recording:
         """Set the archive date; on an archived recording this requests its restoration."""
+        return await self._retention(conversation_id, recording_id, {"archiveDate": _iso(when)})
+
+    async def _retention(
+        self, conversation_id: str, recording_id: str, dates: dict[str, str]
+    ) -> Recording:
         endpoint = "PUT /api/v2/conversations/{conversationId}/recordings/{recordingId}"
         item, _ = await self._json(
             "PUT",
             f"/api/v2/conversations/{conversation_id}/recordings/{recording_id}",
             endpoint,
             Recording,
-            json={"archiveDate": _iso(when)},
+            json=dates,
         )
         return item
 
