@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from callarchive.alerts import Alerter, ArchiveAlertSink
 from callarchive.archive import Archive, BatchReportEntry, pair_folders
 from callarchive.cli.app import Wiring, run, wiring
+from callarchive.clock import Clock
 from callarchive.configuration import ImportSource, Policy
 from callarchive.errors import ConfigurationError
 from callarchive.genesys import EncryptedTokenVault, GenesysClient
@@ -145,13 +146,19 @@ async def _run_all(
             with Progress(
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),
-                TextColumn("{task.fields[done]} conversations, lag {task.fields[lag]}"),
+                TextColumn(
+                    "{task.fields[done]} conversations, lag {task.fields[lag]}, "
+                    "caught up in {task.fields[eta]}"
+                ),
                 TimeElapsedColumn(),
                 console=console,
                 transient=True,
                 disable=not console.is_terminal,
             ) as bar:
-                task = bar.add_task(f"{policy.name} / {source.name}", total=None, done=0, lag="?")
+                task = bar.add_task(
+                    f"{policy.name} / {source.name}", total=None, done=0, lag="?", eta="?"
+                )
+                pace = _Pace(wired.clock)
                 counter = ProgressCallback(lambda: bar.update(task, done=counter.done))  # noqa: B023
                 async with pair_client(wired, policy, source) as client:
                     for _ in range(MAX_RUNS if until_caught_up else 1):
@@ -159,7 +166,7 @@ async def _run_all(
                             wired, archive, client, policy, source, progress=counter
                         )
                         results.append(result)
-                        bar.update(task, lag=_lag(result, wired))
+                        bar.update(task, lag=_lag(result, wired), eta=pace.eta(result))
                         if result.caught_up:
                             break
     return results
@@ -168,9 +175,41 @@ async def _run_all(
 def _lag(result: RunResult, wired: Wiring) -> str:
     if result.cursor is None:
         return "?"
-    behind = lag(result.cursor.position, wired.clock.now())
-    hours, rest = divmod(int(behind.total_seconds()), 3600)
-    return f"{hours}h{rest // 60:02d}m"
+    return _hours_minutes(lag(result.cursor.position, wired.clock.now()))
+
+
+def _hours_minutes(span: dt.timedelta) -> str:
+    """`3d04h`, `5h07m`, `4m09s` or `12s`."""
+    seconds = int(span.total_seconds())
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours:02d}h"
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+class _Pace:
+    """How fast the cursor moves through history, and when it will reach the present."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._started = clock.monotonic()
+        self._first: dt.datetime | None = None
+
+    def eta(self, result: RunResult) -> str:
+        if result.cursor is None:
+            return "?"
+        position = result.cursor.position
+        self._first = self._first or (result.window.start if result.window else position)
+        covered = (position - self._first).total_seconds()
+        elapsed = self._clock.monotonic() - self._started
+        if covered <= 0 or elapsed <= 0:
+            return "?"
+        behind = lag(position, self._clock.now()).total_seconds()
+        return _hours_minutes(dt.timedelta(seconds=behind * elapsed / covered))
 
 
 def _summary(result: RunResult) -> str:
