@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from tests.archive.fixtures import empty_postgres as postgres_archive
+from tests.imports.conftest import InstallationFactory
 from tests.imports.harness import Installation
 
 COMPARED_KEYS = (
@@ -42,3 +44,19 @@ def test_transcode_strategy_archives_exactly_the_ground_truth(
             r["recording_id"]: r["formats"][codec]["sha256"] for r in conversation["recordings"]
         }
         assert {r["recording_id"]: r["sha256"] for r in got["recordings"]} == want
+
+
+def test_the_same_archive_on_postgresql(
+    make_installation: InstallationFactory, postgres_database: str
+) -> None:
+    """The same import on PostgreSQL (the session's database, emptied first)."""
+    url = postgres_archive(postgres_database)
+    installation = make_installation(database_url=url)
+    installation.configure(codec="WAV")
+    installation.catch_up()
+    truth = expected(installation, "WAV")
+    archived = {c["platform_call_id"]: c for c in installation.exported()}
+    assert set(archived) == set(truth)
+    for conversation_id, conversation in truth.items():
+        for key in COMPARED_KEYS:
+            assert archived[conversation_id][key] == conversation["export"][key], key
