@@ -7,6 +7,7 @@ once, so code that waits (pacing, backoff, polling) runs instantly and determini
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import time
 from typing import Protocol
@@ -57,3 +58,16 @@ class FakeClock:
         self.slept.append(seconds)
         self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
+
+
+async def sleep_unless(clock: Clock, seconds: float, stop: asyncio.Event) -> None:
+    """Sleep on `clock` for `seconds`, returning early when `stop` is set."""
+    sleeping = asyncio.ensure_future(clock.sleep(seconds))
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({sleeping, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sleeping, stopped):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

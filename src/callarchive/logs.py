@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -58,13 +58,28 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
+Processor = Callable[[Any, str, MutableMapping[str, Any]], MutableMapping[str, Any]]
+
+
 def configure(
-    *, level: int = logging.INFO, stream: TextIO | None = None, json: bool = True
+    *,
+    level: int = logging.INFO,
+    stream: TextIO | None = None,
+    json: bool = True,
+    observer: Processor | None = None,
 ) -> None:
-    """Route structlog events, redacted, as JSON lines (or console lines) to `stream`."""
+    """Route structlog events, redacted, as JSON lines (or console lines) to `stream`.
+
+    `observer` (metrics) sees every event, debug ones included, before `level` filters them.
+    """
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    observing: list[Any] = []
+    if observer is not None:
+        observing = [observer, _at_least(level)]
+        level = logging.DEBUG
     structlog.configure(
         processors=[
+            *observing,
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -76,3 +91,29 @@ def configure(
         logger_factory=structlog.PrintLoggerFactory(stream or _CurrentStderr()),  # type: ignore[arg-type]  # writes and flushes like a TextIO
         cache_logger_on_first_use=False,
     )
+
+
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "exception": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "fatal": logging.CRITICAL,
+}
+
+
+def _at_least(level: int) -> Processor:
+    """A processor that drops events below `level` (after an observer has seen them)."""
+
+    def keep(
+        logger: object, method_name: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        del logger
+        if _LEVELS.get(method_name, logging.INFO) < level:
+            raise structlog.DropEvent
+        return event_dict
+
+    return keep

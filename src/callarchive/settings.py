@@ -9,6 +9,7 @@ code receives plain values from `callarchive.cli`'s wiring.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -39,6 +40,30 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
+    server_name: str | None = None
+    """This node's server name (Execute Only on Selected Servers); default the host name."""
+    alert_min_severity: str = "Warning"
+    """Alerts at least this severe are e-mailed, sent to syslog and posted to the webhook."""
+    alert_group_minutes: int = Field(default=60, ge=0)
+    """Identical alerts within this many minutes are sent once, then counted; 0 sends each."""
+    alert_smtp_host: str | None = None
+    """SMTP server for alert e-mail; unset: no e-mail."""
+    alert_smtp_port: int = Field(default=587, ge=1, le=65535)
+    alert_smtp_starttls: bool = True
+    """Upgrade the SMTP connection with STARTTLS before authenticating (required when on)."""
+    alert_smtp_username: str | None = None
+    alert_smtp_password: SecretStr | None = None
+    alert_smtp_ca_file: Path | None = None
+    """CA certificates to trust for the SMTP server (default: the system's)."""
+    alert_email_from: str = "callarchive@localhost"
+    alert_email_to: str | None = None
+    """Recipients of alert e-mail, comma-separated."""
+    alert_syslog_url: str | None = None
+    """`udp://HOST:PORT` or `tcp://HOST:PORT` of a syslog receiver (RFC 5424); unset: none."""
+    alert_webhook_url: str | None = None
+    """URL that receives each alert as a JSON POST; unset: none."""
+    alert_webhook_retries: int = Field(default=3, ge=0, le=10)
+    """Further attempts after a failed POST (with backoff)."""
 
     @field_validator("home")
     @classmethod
@@ -54,6 +79,11 @@ class Settings(BaseSettings):
     def resolved_media_url(self) -> str:
         """The media store URL, a local folder in the home folder unless set."""
         return self.media_url or str(self.home / "media")
+
+    @property
+    def resolved_server_name(self) -> str:
+        """This node's server name, the host name unless set."""
+        return self.server_name or socket.gethostname()
 
     @property
     def resolved_work_url(self) -> str:

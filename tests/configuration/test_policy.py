@@ -48,9 +48,9 @@ def test_naming_servers_means_execute_only_on_selected_servers() -> None:
             "whole number",
         ),
         (
-            {"name": "P", "import_sources": ["S"], "schedule": {"cron": "* * * * *"}},
-            "schedule",
-            "every_minutes",
+            {"name": "P", "import_sources": ["S"], "schedule": {"cron": "61 * * * *"}},
+            "schedule.cron",
+            "five-field cron",
         ),
         ({"name": "P", "import_sources": ["S"], "enabled": "perhaps"}, "enabled", "true or false"),
         (

@@ -34,6 +34,7 @@ from callarchive.archive.objects import (
 )
 from callarchive.archive.reports import BatchReport, BatchReportEntry
 from callarchive.archive.repository import Archive
+from callarchive.archive.runs import ScheduledRun
 from callarchive.archive.work import ROOT as WORK_ROOT
 from callarchive.archive.work import PairFolders, WorkStore, pair_folders
 
@@ -57,6 +58,7 @@ __all__ = [
     "Recording",
     "S3Options",
     "SavedConversation",
+    "ScheduledRun",
     "StoreUnavailableError",
     "StoredObject",
     "UserDirection",

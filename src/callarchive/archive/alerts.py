@@ -62,14 +62,36 @@ class Alerts:
             await session.flush()
             return _to_alert(row)
 
-    async def set_state(self, alert_id: int, state: str) -> None:
-        """Acknowledge or clear an alert."""
+    async def set_state(self, alert_id: int, state: str) -> bool:
+        """Acknowledge or clear an alert; False when there is no such alert."""
         async with translate_errors(), self._context.sessions.begin() as session:
-            await session.execute(
+            result = await session.execute(
                 update(AlertRow)
                 .where(AlertRow.id == alert_id)
                 .values(state=state, updated_at=self._context.now())
             )
+            return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def undelivered(self, *, limit: int = 100) -> list[AlertRecord]:
+        """Alerts not yet handed to the delivery channels, oldest first."""
+        async with translate_errors(), self._context.sessions() as session:
+            query = (
+                select(AlertRow)
+                .where(AlertRow.delivered_at.is_(None))
+                .order_by(AlertRow.id)
+                .limit(limit)
+            )
+            return [_to_alert(row) for row in await session.scalars(query)]
+
+    async def claim_delivery(self, alert_id: int) -> bool:
+        """Mark the alert delivered; True for the one caller (of any node) that did so."""
+        async with translate_errors(), self._context.sessions.begin() as session:
+            result = await session.execute(
+                update(AlertRow)
+                .where(AlertRow.id == alert_id, AlertRow.delivered_at.is_(None))
+                .values(delivered_at=self._context.now())
+            )
+            return bool(getattr(result, "rowcount", 0) == 1)
 
     async def list(self, *, state: str | None = None, limit: int = 100) -> list[AlertRecord]:
         """The newest alerts first, optionally in one state."""

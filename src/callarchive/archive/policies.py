@@ -23,7 +23,14 @@ from callarchive.archive.schema import (
     policy_import_sources,
     policy_servers,
 )
-from callarchive.configuration import Policy, PolicyAction, Schedule, Server
+from callarchive.configuration import (
+    Policy,
+    PolicyAction,
+    Schedule,
+    Server,
+    export_schedule,
+    parse_active_hours,
+)
 from callarchive.errors import ConfigurationError
 
 
@@ -65,6 +72,27 @@ class Policies:
             row = await session.get(PolicyRow, policy_id)
             if row is None:
                 raise ConfigurationError(f"no policy has id {policy_id}", field="id")
+            return await _to_policy(session, row)
+
+    async def set_enabled(self, name: str, enabled: bool, *, actor: str) -> Policy:
+        """Enable or disable the policy `name` (a running run finishes its window)."""
+        async with translate_errors(), self._context.sessions.begin() as session:
+            row = await _row_by_name(session, name)
+            if row is None:
+                raise ConfigurationError(
+                    f"there is no policy named {name!r} (see `callarchive policy list`)",
+                    field="name",
+                )
+            row.enabled = enabled
+            row.updated_at = self._context.now()
+            write_entry(
+                session,
+                at=self._context.now(),
+                actor=actor,
+                action="policy_enabled" if enabled else "policy_disabled",
+                target=f"policy:{row.name}",
+                details={"enabled": enabled},
+            )
             return await _to_policy(session, row)
 
     async def list(self) -> list[Policy]:
@@ -117,7 +145,7 @@ async def save_policy(
     row.name = policy.name
     row.action = policy.action.value
     row.enable_recording_rules = policy.enable_recording_rules
-    row.every_minutes = policy.schedule.every_minutes
+    _store_schedule(row, policy.schedule)
     row.enabled = policy.enabled
     row.updated_at = now
     await session.flush()
@@ -145,7 +173,7 @@ async def save_policy(
         target=f"policy:{policy.name}",
         details={
             "import_sources": list(policy.import_sources),
-            "every_minutes": policy.schedule.every_minutes,
+            "schedule": export_schedule(policy.schedule),
             "enabled": policy.enabled,
             "servers": list(policy.servers),
         },
@@ -193,12 +221,33 @@ async def _to_policy(session: AsyncSession, row: PolicyRow) -> Policy:
     return Policy(
         name=row.name,
         import_sources=tuple(sources),
-        schedule=Schedule(every_minutes=row.every_minutes),
+        schedule=_schedule(row),
         enabled=row.enabled,
         servers=tuple(servers),
         enable_recording_rules=row.enable_recording_rules,
         action=PolicyAction(row.action),
         id=row.id,
+    )
+
+
+def _store_schedule(row: PolicyRow, schedule: Schedule) -> None:
+    row.every_minutes = schedule.every_minutes
+    row.cron = schedule.cron
+    hours = schedule.active_hours
+    row.active_from = f"{hours.start:%H:%M}" if hours else None
+    row.active_to = f"{hours.end:%H:%M}" if hours else None
+    row.schedule_timezone = schedule.timezone
+
+
+def _schedule(row: PolicyRow) -> Schedule:
+    hours = None
+    if row.active_from and row.active_to:
+        hours = parse_active_hours({"from": row.active_from, "to": row.active_to})
+    return Schedule(
+        every_minutes=row.every_minutes,
+        cron=row.cron,
+        active_hours=hours,
+        timezone=row.schedule_timezone or "UTC",
     )
 
 

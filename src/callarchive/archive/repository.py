@@ -1,9 +1,10 @@
 """`Archive`: the database of one installation and its repositories.
 
 One object gives every repository (`import_sources`, `policies`, `servers`, `users`,
-`extensions`, `conversations`, `alerts`, `batch_reports`, `audit`) over one engine, one secret
-box and one clock, plus the operations that span them: applying a whole configuration in one
-transaction, loading it back, and re-encrypting every stored secret after a key rotation.
+`extensions`, `conversations`, `alerts`, `batch_reports`, `scheduled_runs`, `audit`) over one
+engine, one secret box and one clock, plus the operations that span them: applying a whole
+configuration in one transaction, loading it back, and re-encrypting every stored secret after a
+key rotation.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from callarchive.archive.conversations import Conversations
 from callarchive.archive.people import Extensions, Users, save_extension, save_user
 from callarchive.archive.policies import Policies, Servers, save_policy
 from callarchive.archive.reports import BatchReports
+from callarchive.archive.runs import ScheduledRuns
 from callarchive.archive.schema import ImportSourceRow
 from callarchive.archive.sources import (
     ImportSources,
@@ -48,6 +50,7 @@ class Archive:
         self.conversations = Conversations(self._context)
         self.alerts = Alerts(self._context)
         self.batch_reports = BatchReports(self._context)
+        self.scheduled_runs = ScheduledRuns(self._context)
         self.audit = AuditLog(self._context)
 
     @classmethod

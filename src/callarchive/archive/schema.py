@@ -159,6 +159,11 @@ class PolicyRow(Base):
     enabled: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+    # Revision 0002: cron schedules (replacing every_minutes when set) and active hours (HH:MM).
+    cron: Mapped[str | None] = mapped_column(String(200))
+    active_from: Mapped[str | None] = mapped_column(String(5))
+    active_to: Mapped[str | None] = mapped_column(String(5))
+    schedule_timezone: Mapped[str] = mapped_column(String(100), server_default="UTC")
 
 
 policy_import_sources = Table(
@@ -331,6 +336,22 @@ class AlertRow(Base):
     )
     raised_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+    # Revision 0002: when the alert was handed to the delivery channels (once, by one node).
+    delivered_at: Mapped[dt.datetime | None]
+
+
+class ScheduledRunRow(Base):
+    """A due run of a policy and import source, claimed once by the node that starts it."""
+
+    __tablename__ = "scheduled_runs"
+    __table_args__ = (UniqueConstraint("policy_id", "import_source_id", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    policy_id: Mapped[int] = mapped_column(Id, _fk("policies.id", ondelete="CASCADE"))
+    import_source_id: Mapped[int] = mapped_column(Id, _fk("import_sources.id", ondelete="CASCADE"))
+    due_at: Mapped[dt.datetime]
+    server: Mapped[str] = mapped_column(String(200))
+    claimed_at: Mapped[dt.datetime]
 
 
 class BatchReportRow(Base):

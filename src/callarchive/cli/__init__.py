@@ -2,7 +2,7 @@
 
     callarchive db upgrade|status
     callarchive source add|list|show|test
-    callarchive policy add|list
+    callarchive policy add|list|enable|disable|history
     callarchive user add|list
     callarchive extension add|list
     callarchive conversations export --format jsonl
@@ -11,17 +11,24 @@
     callarchive import run --policy NAME [--source NAME] [--until-caught-up]
     callarchive cursor show|set --policy NAME --source NAME
     callarchive retry-buffer list|add|remove --policy NAME --source NAME
+    callarchive serve [--host H] [--port P]
+    callarchive server list
+    callarchive alert list|ack|clear
+    callarchive worker --server NAME
 
 `main` is the script's entry point; `cli` the click group (tests invoke it with a `Wiring` as
 `obj`). `source test` runs a `SourceProbe`, which the wiring takes from the Genesys client.
 """
 
+from callarchive.cli.alerts import alert
 from callarchive.cli.app import Wiring, cli, main
 from callarchive.cli.data import config, conversations, db, secrets
 from callarchive.cli.imports import cursor, import_, retry_buffer
 from callarchive.cli.probe import ProbeResult, SourceProbe, genesys_probe
+from callarchive.cli.running import serve, server
 from callarchive.cli.setup import extension, policy, user
 from callarchive.cli.sources import source
+from callarchive.cli.workers import worker
 
 for _group in (
     db,
@@ -35,6 +42,10 @@ for _group in (
     import_,
     cursor,
     retry_buffer,
+    serve,
+    server,
+    worker,
+    alert,
 ):
     cli.add_command(_group)
 

@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from callarchive.alerts import Alerter, ArchiveAlertSink
+from callarchive.alerts import Alert, Alerter, AlertKind, ArchiveAlertSink
 from callarchive.archive import Archive, BatchReportEntry, pair_folders
 from callarchive.cli.app import Wiring, run, wiring
 from callarchive.clock import Clock
@@ -43,6 +43,26 @@ async def _pairs(
             )
         names = (source_name,)
     return [(policy, await archive.import_sources.get(name)) for name in names]
+
+
+async def _runnable_pairs(
+    archive: Archive, policy_name: str, source_name: str | None
+) -> list[tuple[Policy, ImportSource]]:
+    """`_pairs`, raising "Could not obtain timezone offsets" when a stored Recording Timezone
+    is unknown here (a tzdata update drops zone names): the run cannot present its times."""
+    try:
+        return await _pairs(archive, policy_name, source_name)
+    except ConfigurationError as error:
+        if error.field == "recording_timezone":
+            policy = await archive.policies.get(policy_name)
+            await Alerter(ArchiveAlertSink(archive)).raise_(
+                Alert(
+                    kind=AlertKind.TIMEZONE_UNAVAILABLE,
+                    message=f"{error}; policy {policy_name!r} did not run",
+                    policy_id=policy.id,
+                )
+            )
+        raise
 
 
 @contextlib.asynccontextmanager
@@ -142,7 +162,7 @@ async def _run_all(
 ) -> list[RunResult]:
     results: list[RunResult] = []
     async with wired.archive() as archive:
-        for policy, source in await _pairs(archive, policy_name, source_name):
+        for policy, source in await _runnable_pairs(archive, policy_name, source_name):
             with Progress(
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),

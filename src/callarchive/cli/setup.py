@@ -1,4 +1,5 @@
-"""`callarchive policy|user|extension add|list`: who is recorded, from where, how often."""
+"""`callarchive policy|user|extension add|list`: who is recorded, from where, how often;
+`policy enable|disable|history`: the maintenance procedure and each policy's runs."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 import click
 
+from callarchive.archive import BatchReport
 from callarchive.cli.app import actor, run, wiring
 from callarchive.cli.sources import echo_table
 from callarchive.configuration import (
@@ -16,6 +18,7 @@ from callarchive.configuration import (
     parse_policy,
     parse_user,
 )
+from callarchive.imports import notification_text
 
 
 @click.group("policy")
@@ -28,7 +31,10 @@ def policy() -> None:
 @click.option(
     "--source", "import_sources", multiple=True, help="Import source to run; repeat for several."
 )
-@click.option("--every-minutes", help="Minutes between runs (Scheduling).", default="5")
+@click.option("--every-minutes", help="Minutes between runs (Scheduling).")
+@click.option("--cron", help="Run at the times of a cron expression instead, e.g. '0 * * * *'.")
+@click.option("--active-hours", help="Start runs only in this period, e.g. 08:00-18:00.")
+@click.option("--timezone", help="Time zone of --cron and --active-hours (default UTC).")
 @click.option("--enabled/--disabled", default=True, help="Whether the policy runs.")
 @click.option(
     "--server",
@@ -43,7 +49,12 @@ def policy_add(ctx: click.Context, /, **items: Any) -> None:
         {
             "name": items["name"],
             "import_sources": list(items["import_sources"]),
-            "schedule": {"every_minutes": items["every_minutes"]},
+            "schedule": {
+                "every_minutes": items["every_minutes"],
+                "cron": items["cron"],
+                "active_hours": items["active_hours"],
+                "timezone": items["timezone"],
+            },
             "enabled": items["enabled"],
             "servers": list(items["servers"]),
         }
@@ -71,13 +82,74 @@ def policy_list(ctx: click.Context) -> None:
             str(p.id),
             p.name,
             ", ".join(p.import_sources),
-            f"{p.schedule.every_minutes} min",
+            p.schedule.describe(),
             "yes" if p.enabled else "no",
             ", ".join(p.servers) or "any",
         )
         for p in run(load())
     ]
-    echo_table(("ID", "NAME", "IMPORT SOURCES", "EVERY", "ENABLED", "SERVERS"), rows)
+    echo_table(("ID", "NAME", "IMPORT SOURCES", "SCHEDULE", "ENABLED", "SERVERS"), rows)
+
+
+@policy.command("enable")
+@click.argument("name")
+@click.pass_context
+def policy_enable(ctx: click.Context, name: str) -> None:
+    """Enable a policy: the scheduler runs it again."""
+    _set_enabled(ctx, name, enabled=True)
+
+
+@policy.command("disable")
+@click.argument("name")
+@click.pass_context
+def policy_disable(ctx: click.Context, name: str) -> None:
+    """Disable a policy (the seed's maintenance procedure): no new run starts; a running one
+    finishes its window and stops."""
+    _set_enabled(ctx, name, enabled=False)
+
+
+@policy.command("history")
+@click.argument("name")
+@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+@click.option("--details", is_flag=True, help="Also each run's batch notification.")
+@click.pass_context
+def policy_history(ctx: click.Context, name: str, limit: int, details: bool) -> None:
+    """The runs of a policy, newest first: window, server and what each imported."""
+
+    async def load() -> tuple[list[BatchReport], dict[int, str]]:
+        async with wiring(ctx).archive() as archive:
+            found = await archive.policies.get(name)
+            sources = {s.id: s.name for s in await archive.import_sources.list() if s.id}
+            return await archive.batch_reports.list(policy_id=found.id, limit=limit), sources
+
+    reports, sources = run(load())
+    rows = [
+        (
+            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+            sources.get(r.import_source_id or 0, "-"),
+            r.server or "-",
+            f"{r.window_start:%Y-%m-%d %H:%M}..{r.window_end:%H:%M}"
+            if r.window_start and r.window_end
+            else "no window",
+            *(str(n) for n in (r.imported, r.already_imported, r.skipped_by_rules)),
+            *(str(n) for n in (r.retry_buffered, r.failed)),
+        )
+        for r in reports
+    ]
+    header = ("STARTED (UTC)", "SOURCE", "SERVER", "WINDOW (UTC)", "IMPORTED", "ALREADY")
+    echo_table((*header, "SKIPPED", "RETRY BUFFER", "FAILED"), rows)
+    for report in reports if details else ():
+        click.echo(f"\n{report.started_at:%Y-%m-%d %H:%M:%S} UTC:")
+        click.echo(notification_text(report))
+
+
+def _set_enabled(ctx: click.Context, name: str, *, enabled: bool) -> None:
+    async def store() -> Policy:
+        async with wiring(ctx).archive() as archive:
+            return await archive.policies.set_enabled(name, enabled, actor=actor())
+
+    stored = run(store())
+    click.echo(f"policy {stored.name!r} {'enabled' if enabled else 'disabled'}")
 
 
 @click.group("user")

@@ -33,10 +33,13 @@ from callarchive.configuration.people import (
     parse_user,
 )
 from callarchive.configuration.policy import (
+    ActiveHours,
     Policy,
     PolicyAction,
     Schedule,
     Server,
+    export_schedule,
+    parse_active_hours,
     parse_policy,
     parse_schedule,
 )
@@ -46,6 +49,7 @@ __all__ = [
     "FIELDS",
     "MANDATORY_FIELDS",
     "SECRET_FIELDS",
+    "ActiveHours",
     "Codec",
     "Configuration",
     "Extension",
@@ -61,8 +65,10 @@ __all__ = [
     "check_files",
     "export_configuration",
     "export_import_source",
+    "export_schedule",
     "import_configuration",
     "normalize_extension",
+    "parse_active_hours",
     "parse_extension",
     "parse_import_source",
     "parse_policy",

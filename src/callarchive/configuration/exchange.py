@@ -20,7 +20,7 @@ from callarchive.configuration.import_source import (
     parse_import_source,
 )
 from callarchive.configuration.people import Extension, User, parse_extension, parse_user
-from callarchive.configuration.policy import Policy, parse_policy
+from callarchive.configuration.policy import Policy, export_schedule, parse_policy
 from callarchive.errors import ConfigurationError
 
 DOCUMENT_KEYS = ("import_sources", "policies", "users", "extensions")
@@ -54,7 +54,7 @@ def export_configuration(configuration: Configuration) -> dict[str, Any]:
                 "name": p.name,
                 "import_sources": list(p.import_sources),
                 "enable_recording_rules": p.enable_recording_rules,
-                "schedule": {"every_minutes": p.schedule.every_minutes},
+                "schedule": export_schedule(p.schedule),
                 "enabled": p.enabled,
                 "servers": list(p.servers),
             }

@@ -92,11 +92,14 @@ class MediaFetcher:
         return stored
 
     async def _ready_recordings(self, target: Target) -> list[GenesysRecording]:
-        waited = 0.0
+        # Patience counts the clock, not only our sleeps: Genesys holds each request up to
+        # maxWaitMs, so summing sleeps alone waited about six times TRANSCODE_PATIENCE_S.
+        started = self._clock.monotonic()
         while True:
             reply = await self._client.recordings(
                 target.conversation_id, format_id=target.codec.value, max_wait_ms=MAX_WAIT_MS
             )
+            waited = self._clock.monotonic() - started
             archived = [r for r in reply.recordings if r.file_state == "ARCHIVED"]
             if archived:
                 await self._restore(target.conversation_id, archived)
@@ -111,7 +114,6 @@ class MediaFetcher:
                     retry_after_s=reply.retry_after_s,
                 )
             await self._clock.sleep(reply.retry_after_s)
-            waited += reply.retry_after_s
 
     async def _restore(self, conversation_id: str, archived: Sequence[GenesysRecording]) -> None:
         """Ask Genesys to restore archived recordings (they are imported once restored)."""
@@ -214,11 +216,13 @@ class MediaFetcher:
             recording_id,
             target.codec,
         )
+        duration_ms: int | None = None  # unknown when an earlier run stored the object
         async with self._scratch_dir() as folder, self._objects.upload(key) as upload:
             if upload.stored is None:
                 original = folder / "original"
                 await self._download_to_file(url, original)
                 info = await anyio.to_thread.run_sync(transcoding.probe, original)
+                duration_ms = info.duration_ms
                 source = original
                 if not transcoding.matches(info, target.codec):
                     source = folder / f"converted.{target.codec.file_extension}"
@@ -233,6 +237,7 @@ class MediaFetcher:
             object_key=key,
             size=stored.size,
             sha256=stored.sha256,
+            duration_ms=duration_ms,
             channels=2,
         )
 

@@ -59,6 +59,9 @@ RETRY_BATCH = 25
 CONCURRENCY = 8
 JOB_POLL_S = 2.0
 JOB_PATIENCE_S = 1800.0
+# A retried CDR's start may be given to the second (CDRs written by hand, from the export); the
+# details query matches conversations whose lifetime overlaps the interval.
+RETRY_START_SLACK = dt.timedelta(seconds=1)
 
 
 class RunStatus(enum.StrEnum):
@@ -190,7 +193,7 @@ class ImportRun:
         found, window = await self._discover(window)
         retried = await self._retried(cdrs)
         rules = await self._rules()
-        items = [_Item(conversation=c) for c in found] + retried
+        items = _merged(found, retried)
         await self.users.load(uid for item in items for uid in metadata.user_ids(item.conversation))
         await asyncio.gather(*(self._classify(item, rules) for item in items))
         await self._fetch_and_archive([i for i in items if i.entry is None], rules)
@@ -272,8 +275,8 @@ class ImportRun:
         for cdr in cdrs:
             if cdr.reason is RetryReason.DELETE_PENDING:
                 continue
-            start = cdr.conversation_start
-            end = start + dt.timedelta(milliseconds=1)
+            start = cdr.conversation_start - RETRY_START_SLACK
+            end = cdr.conversation_start + RETRY_START_SLACK
             try:
                 if needs_async_job(Window(start=start, end=end), self.clock.now()):
                     found = await self._by_job(start, end, [cdr.conversation_id])
@@ -285,20 +288,25 @@ class ImportRun:
                         )
                     ]
             except (RetryableError, SkipError) as error:
-                await self._buffer(cdr, None, RetryReason.FAILED, str(error))
+                await self._retry_failed(cdr, str(error))
                 continue
             match = [c for c in found if c.conversation_id == cdr.conversation_id]
             if not match:
-                await self._buffer(
-                    cdr,
-                    None,
-                    RetryReason.FAILED,
-                    "Genesys did not return the conversation (is its start time right?)",
+                await self._retry_failed(
+                    cdr, "Genesys did not return the conversation (is its start time right?)"
                 )
-                self._record(cdr.conversation_id, Outcome.FAILED, None)
                 continue
             items.append(_Item(conversation=match[0], cdr=cdr))
         return items
+
+    async def _retry_failed(self, cdr: Cdr, message: str) -> None:
+        """A retried CDR whose conversation cannot be read: back to the buffer, with an alert."""
+        await self._buffer(cdr, None, RetryReason.FAILED, message)
+        await self._alert(
+            AlertKind.IMPORT_FAILED,
+            f"conversation {cdr.conversation_id}: {message}; the CDR stays in the retry buffer",
+        )
+        self._record(cdr.conversation_id, Outcome.FAILED, None)
 
     # -- classification --------------------------------------------------------------------
 
@@ -615,6 +623,20 @@ class ImportRun:
         return RunResult(
             status=RunStatus.STOPPED, window=window, report=report, cursor=None, message=message
         )
+
+
+def _merged(found: Sequence[Conversation], retried: Sequence[_Item]) -> list[_Item]:
+    """The window's conversations, then the retried ones not among them: a retried CDR of a
+    conversation in the window rides with it, so the conversation is handled and reported once."""
+    items = [_Item(conversation=c) for c in found]
+    in_window = {item.conversation.conversation_id: item for item in items}
+    for item in retried:
+        twin = in_window.get(item.conversation.conversation_id)
+        if twin is None:
+            items.append(item)
+        else:
+            twin.cdr = item.cdr
+    return items
 
 
 def _placeholder(cdr: Cdr) -> Conversation:

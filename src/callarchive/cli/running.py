@@ -1,0 +1,357 @@
+"""`callarchive serve` and `callarchive server list`: a running node and the nodes known.
+
+A `Node` is one running callarchive process: it registers as a server and sends heartbeats, runs
+the scheduler (due runs claimed once across nodes), runs the claimed jobs (each import window
+through `run_pair`, under the pair's lock), delivers alerts, and serves `/metrics`, `/health`
+and `/ready`. `serve` runs one with jobs in the same process (the embedded default); `worker`
+(see `cli.workers`) runs one whose jobs go through the procrastinate queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import signal
+import socket
+from collections.abc import AsyncIterator, Iterator
+
+import click
+import structlog
+import uvicorn
+from starlette.applications import Starlette
+
+from callarchive import logs
+from callarchive.alerts import (
+    AlertDelivery,
+    Channel,
+    EmailChannel,
+    Severity,
+    SyslogChannel,
+    WebhookChannel,
+)
+from callarchive.archive import Archive, current_revision, head_revision, pair_folders
+from callarchive.cli.app import Wiring, run, wiring
+from callarchive.cli.imports import pair_client, run_pair
+from callarchive.cli.sources import echo_table
+from callarchive.clock import Clock
+from callarchive.configuration import ImportSource, Policy, Server
+from callarchive.errors import CallarchiveError, ConfigurationError
+from callarchive.imports import RetryBuffer, RunResult, lag
+from callarchive.monitoring import Metrics, routes
+from callarchive.scheduling import (
+    HEARTBEAT_S,
+    TICK_S,
+    Dispatcher,
+    DueRun,
+    LocalDispatcher,
+    Scheduler,
+    WindowRunner,
+    execute_pair,
+    is_alive,
+    keep_alive,
+)
+from callarchive.settings import Settings
+
+log = structlog.get_logger("callarchive.node")
+
+
+def alert_channels(settings: Settings, clock: Clock) -> list[Channel]:
+    """The delivery channels the `CALLARCHIVE_ALERT_*` settings configure."""
+    channels: list[Channel] = []
+    if settings.alert_smtp_host:
+        password = settings.alert_smtp_password
+        channels.append(
+            EmailChannel(
+                host=settings.alert_smtp_host,
+                port=settings.alert_smtp_port,
+                sender=settings.alert_email_from,
+                recipients=[
+                    a.strip() for a in (settings.alert_email_to or "").split(",") if a.strip()
+                ],
+                starttls=settings.alert_smtp_starttls,
+                username=settings.alert_smtp_username,
+                password=password.get_secret_value() if password else None,
+                ca_file=str(settings.alert_smtp_ca_file) if settings.alert_smtp_ca_file else None,
+            )
+        )
+    if settings.alert_syslog_url:
+        channels.append(SyslogChannel(settings.alert_syslog_url))
+    if settings.alert_webhook_url:
+        channels.append(
+            WebhookChannel(
+                settings.alert_webhook_url, clock=clock, retries=settings.alert_webhook_retries
+            )
+        )
+    return channels
+
+
+def minimum_severity(settings: Settings) -> Severity:
+    """`CALLARCHIVE_ALERT_MIN_SEVERITY` as a severity."""
+    for severity in Severity:
+        if severity.value.lower() == settings.alert_min_severity.strip().lower():
+            return severity
+    raise ConfigurationError(
+        f"{settings.alert_min_severity!r} is not a severity; expected one of "
+        f"{', '.join(s.value for s in Severity)}",
+        field="CALLARCHIVE_ALERT_MIN_SEVERITY",
+    )
+
+
+class Node:
+    """One running node: scheduler, jobs, alert delivery, heartbeats and monitoring."""
+
+    def __init__(
+        self,
+        wired: Wiring,
+        archive: Archive,
+        *,
+        metrics: Metrics,
+        dispatcher: Dispatcher | None = None,
+        tick_s: float = TICK_S,
+        heartbeat_s: float = HEARTBEAT_S,
+    ) -> None:
+        self.wired = wired
+        self.archive = archive
+        self.metrics = metrics
+        self.server = wired.settings.resolved_server_name
+        self.stopping = asyncio.Event()
+        self.local = LocalDispatcher(self.job)
+        self.scheduler = Scheduler(
+            archive=archive,
+            clock=wired.clock,
+            server=self.server,
+            dispatcher=dispatcher or self.local,
+            tick_s=tick_s,
+        )
+        settings = wired.settings
+        self.delivery = AlertDelivery(
+            archive=archive,
+            channels=alert_channels(settings, wired.clock),
+            clock=wired.clock,
+            min_severity=minimum_severity(settings),
+            group_period=dt.timedelta(minutes=settings.alert_group_minutes),
+            on_sent=lambda channel, outcome: metrics.alerts.labels(channel, outcome).inc(),
+        )
+        self._heartbeat_s = heartbeat_s
+        self._loops: list[asyncio.Task[None]] = []
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    async def job(self, run: DueRun) -> list[RunResult]:
+        """The job of a claimed run: its pair's windows until caught up, stopped, or disabled."""
+        return await self.run_job(run.policy_id, run.import_source_id)
+
+    async def run_job(self, policy_id: int, import_source_id: int) -> list[RunResult]:
+        """Windows of one pair on this node, stopping after a window when the node stops."""
+        return await execute_pair(
+            self.archive,
+            policy_id,
+            import_source_id,
+            server=self.server,
+            open_pair=self.open_pair,
+            stopping=self.stopping,
+        )
+
+    @contextlib.asynccontextmanager
+    async def open_pair(self, policy: Policy, source: ImportSource) -> AsyncIterator[WindowRunner]:
+        """The window runner of one pair: `run_pair` with its client, observed by the metrics."""
+        clock = self.wired.clock
+        async with pair_client(self.wired, policy, source) as client:
+
+            async def window() -> RunResult:
+                started = clock.monotonic()
+                result = await run_pair(self.wired, self.archive, client, policy, source)
+                await self._observe(policy, source, result, clock.monotonic() - started)
+                return result
+
+            yield window
+
+    async def _observe(
+        self, policy: Policy, source: ImportSource, result: RunResult, duration_s: float
+    ) -> None:
+        folders = pair_folders(policy.id or 0, source.id or 0)
+        size = await RetryBuffer(self.wired.work_store(), folders).size()
+        behind = None
+        if result.cursor is not None:
+            behind = lag(result.cursor.position, self.wired.clock.now()).total_seconds()
+        self.metrics.observe_run(
+            policy.name,
+            source.name,
+            result,
+            duration_s=duration_s,
+            retry_buffer_size=size,
+            lag_s=behind,
+        )
+
+    # -- monitoring ------------------------------------------------------------------------
+
+    def app(self) -> Starlette:
+        """The node's web app: `/metrics`, `/health`, `/ready`."""
+        return Starlette(routes=routes(self.metrics, health=self.health, ready=self.ready))
+
+    async def health(self) -> list[str]:
+        """Problems of the process: a loop that ended by itself."""
+        return [
+            f"{task.get_name()} stopped: {task.exception()!r}"
+            for task in self._loops
+            if task.done() and not task.cancelled() and task.exception() is not None
+        ]
+
+    async def ready(self) -> list[str]:
+        """Problems that keep the node from working: the database, its schema."""
+        try:
+            current = await current_revision(self.archive.engine)
+        except CallarchiveError as error:
+            return [f"database: {error}"]
+        if current != head_revision():
+            needed = head_revision()
+            return [f"database: at revision {current}, needed {needed}; run `db upgrade`"]
+        return []
+
+    # -- running ---------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Heartbeats, scheduler and alert delivery until `stop`; then the running jobs finish
+        their current window, and the last alerts go out."""
+        clock = self.wired.clock
+        host = socket.gethostname()
+        self._loops = [
+            asyncio.create_task(
+                keep_alive(
+                    self.archive,
+                    clock,
+                    server=self.server,
+                    host=host,
+                    stop=stop,
+                    every_s=self._heartbeat_s,
+                ),
+                name="heartbeat",
+            ),
+            asyncio.create_task(self.scheduler.run(stop), name="scheduler"),
+            asyncio.create_task(self.delivery.run(stop), name="alert delivery"),
+        ]
+        log.info("node_started", server=self.server, host=host)
+        await stop.wait()
+        self.stopping.set()
+        await self.local.wait()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        log.info("node_stopped", server=self.server)
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn without its own signal handling: the node decides how to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound, listening TCP socket (port 0: any free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    return sock
+
+
+async def serve_node(node: Node, sock: socket.socket, stop: asyncio.Event) -> None:
+    """Serve the node's web app on `sock` and run the node until `stop`."""
+    server = _Uvicorn(uvicorn.Config(node.app(), log_level="warning", lifespan="off"))
+
+    async def stop_server() -> None:
+        await stop.wait()
+        server.should_exit = True
+
+    await asyncio.gather(server.serve(sockets=[sock]), node.run(stop), stop_server())
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """SIGTERM and SIGINT set `stop` (running windows finish; nothing new starts)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+
+def observed_logs(ctx: click.Context, metrics: Metrics) -> None:
+    """Logs of a long-running command: JSON unless --log-text, every event seen by metrics."""
+    root = ctx.find_root()
+    level = root.params.get("log_level", "warning")
+    json = root.params.get("log_json", False)
+    if root.get_parameter_source("log_json") is click.core.ParameterSource.DEFAULT:
+        json = True
+    logs.configure(level=_LEVELS[level], json=bool(json), observer=metrics.observe_log)
+
+
+_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", default=8080, show_default=True, help="port to listen on (0: any)")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Run this node: the scheduler, the import runs, alert delivery, /metrics, /health, /ready.
+
+    Stops on SIGTERM or SIGINT after the running windows have finished.
+    """
+    wired = wiring(ctx)
+    metrics = Metrics()
+    observed_logs(ctx, metrics)
+    sock = listening_socket(host, port)
+    bound = sock.getsockname()
+    click.echo(f"LISTENING http://{host}:{bound[1]} server {wired.settings.resolved_server_name}")
+
+    async def main() -> None:
+        async with wired.archive() as archive:
+            stop = asyncio.Event()
+            stop_on_signals(stop)
+            await serve_node(Node(wired, archive, metrics=metrics), sock, stop)
+
+    try:
+        run(main())
+    finally:
+        sock.close()
+
+
+@click.group("server")
+def server() -> None:
+    """The callarchive nodes (servers) and their heartbeats."""
+
+
+@server.command("list")
+@click.pass_context
+def server_list(ctx: click.Context) -> None:
+    """Every server: its host, last heartbeat and whether it responds."""
+    wired = wiring(ctx)
+
+    async def load() -> list[Server]:
+        async with wired.archive() as archive:
+            return await archive.servers.list()
+
+    now = wired.clock.now()
+    rows = [
+        (
+            s.name,
+            s.host or "-",
+            f"{s.last_heartbeat:%Y-%m-%d %H:%M:%S} UTC" if s.last_heartbeat else "never",
+            "yes" if is_alive(s, now) else "no",
+        )
+        for s in run(load())
+    ]
+    echo_table(("NAME", "HOST", "LAST HEARTBEAT", "RESPONDING"), rows)
+
+
+__all__ = [
+    "Node",
+    "alert_channels",
+    "listening_socket",
+    "minimum_severity",
+    "observed_logs",
+    "serve",
+    "serve_node",
+    "server",
+    "stop_on_signals",
+]

@@ -1,0 +1,134 @@
+"""The scheduler: every tick, claim the due runs this node may start and hand them on.
+
+`Scheduler.tick` reads the policies, works out which runs are due (`due_runs`), skips a pair
+whose job is still going here, and claims each due run in the archive; a claim succeeds once
+per slot across every node and restart, so a due run is never started twice. A claimed run goes
+to a `Dispatcher`: `LocalDispatcher` runs it in this process (`callarchive serve`); the queue
+dispatcher of `callarchive worker` enqueues it for the workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
+
+import structlog
+
+from callarchive.archive import Archive
+from callarchive.clock import Clock, sleep_unless
+from callarchive.errors import CallarchiveError
+from callarchive.scheduling.due import DueRun, due_runs
+
+log = structlog.get_logger("callarchive.scheduling")
+
+TICK_S = 15.0
+# Claims older than this cannot be due again; they are deleted (once an hour).
+KEEP_CLAIMS = dt.timedelta(days=7)
+PRUNE_EVERY = dt.timedelta(hours=1)
+
+
+class Dispatcher(Protocol):
+    """Where claimed runs go."""
+
+    def busy(self, run: DueRun) -> bool:
+        """True while a job of the run's pair is going here (the run is not claimed yet)."""
+        ...
+
+    async def dispatch(self, run: DueRun) -> None: ...
+
+
+class Scheduler:
+    """Claims due runs for the node `server` and dispatches them."""
+
+    def __init__(
+        self,
+        *,
+        archive: Archive,
+        clock: Clock,
+        server: str,
+        dispatcher: Dispatcher,
+        tick_s: float = TICK_S,
+    ) -> None:
+        self._archive = archive
+        self._clock = clock
+        self._server = server
+        self._dispatcher = dispatcher
+        self._tick_s = tick_s
+        self._pruned: dt.datetime | None = None
+
+    async def tick(self) -> list[DueRun]:
+        """Claim and dispatch what is due now; the runs this node claimed."""
+        now = self._clock.now()
+        policies = await self._archive.policies.list()
+        sources = {s.name: s.id for s in await self._archive.import_sources.list() if s.id}
+        claimed: list[DueRun] = []
+        for run in due_runs(policies, sources, server=self._server, now=now):
+            if self._dispatcher.busy(run):
+                continue
+            if not await self._archive.scheduled_runs.claim(
+                run.policy_id, run.import_source_id, run.due_at, server=self._server
+            ):
+                continue
+            log.info(
+                "run_claimed",
+                policy=run.policy,
+                import_source=run.source,
+                due_at=run.due_at.isoformat(),
+                server=self._server,
+            )
+            await self._dispatcher.dispatch(run)
+            claimed.append(run)
+        if self._pruned is None or now - self._pruned >= PRUNE_EVERY:
+            await self._archive.scheduled_runs.prune(now - KEEP_CLAIMS)
+            self._pruned = now
+        return claimed
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Tick until `stop` is set; a failing tick (database away) is logged and retried."""
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except CallarchiveError as error:
+                log.warning("schedule_tick_failed", error=str(error))
+            await sleep_unless(self._clock, self._tick_s, stop)
+
+
+Job = Callable[[DueRun], Coroutine[Any, Any, object]]
+
+
+class LocalDispatcher:
+    """Runs claimed runs as tasks of this process, one job per pair at a time."""
+
+    def __init__(self, job: Job) -> None:
+        self._job = job
+        self._running: dict[tuple[int, int], asyncio.Task[object]] = {}
+
+    def busy(self, run: DueRun) -> bool:
+        return run.pair in self._running
+
+    async def dispatch(self, run: DueRun) -> None:
+        task: asyncio.Task[object] = asyncio.create_task(
+            self._job(run), name=f"job {run.policy}/{run.source}"
+        )
+        self._running[run.pair] = task
+        task.add_done_callback(lambda done: self._finished(run, done))
+
+    def _finished(self, run: DueRun, task: asyncio.Task[object]) -> None:
+        self._running.pop(run.pair, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "job_failed",
+                policy=run.policy,
+                import_source=run.source,
+                error=repr(task.exception()),
+            )
+
+    async def wait(self) -> None:
+        """Until every job dispatched so far has finished."""
+        while self._running:
+            await asyncio.wait(list(self._running.values()))
+
+
+__all__ = ["TICK_S", "Dispatcher", "Job", "LocalDispatcher", "Scheduler"]

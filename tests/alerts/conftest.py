@@ -1,0 +1,3 @@
+from tests.archive.fixtures import archive, box, database_url, postgres_database, sqlite_template
+
+__all__ = ["archive", "box", "database_url", "postgres_database", "sqlite_template"]

@@ -1,0 +1,230 @@
+"""A node against the emulated org: scheduled jobs import it, stop cleanly, and show in /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from prometheus_client.parser import text_string_to_metric_families
+
+from callarchive import logs
+from callarchive.archive import Archive
+from callarchive.cli.running import Node, listening_socket, minimum_severity
+from callarchive.configuration import ImportSource, Policy
+from callarchive.errors import ConfigurationError
+from callarchive.imports import RunResult, RunStatus
+from callarchive.monitoring import Metrics
+from callarchive.scheduling import WindowRunner, execute_pair
+from tests.alerts.receivers import syslog_listener, wait_for, webhook
+from tests.imports.completeness import (
+    assert_archive_is_ground_truth,
+    buffered,
+    cursor_position,
+    wanted,
+)
+from tests.imports.conftest import InstallationFactory
+from tests.imports.harness import POLICY, SOURCE, Installation
+
+CODEC = "WAV"
+
+
+@pytest.fixture
+def configured(make_installation: InstallationFactory) -> Installation:
+    """The emulated org, configured with four-hour windows (a day is a few windows)."""
+    installation = make_installation()
+    installation.configure(codec=CODEC, batch_duration_min=240)
+    return installation
+
+
+@contextlib.asynccontextmanager
+async def running_node(installation: Installation) -> AsyncIterator[tuple[Node, Archive]]:
+    wired = installation.wiring()
+    async with wired.archive() as archive:
+        yield Node(wired, archive, metrics=Metrics()), archive
+
+
+@contextlib.asynccontextmanager
+async def web(node: Node) -> AsyncIterator[httpx.AsyncClient]:
+    """The node's web app served by uvicorn on a loopback port."""
+    sock = listening_socket("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(node.app(), log_level="warning", lifespan="off"))
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        async with httpx.AsyncClient(base_url=base, trust_env=False) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        await serving
+        sock.close()
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def pair(**labels: str) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted({"policy": POLICY, "source": SOURCE, **labels}.items()))
+
+
+@pytest.fixture
+def observed_logs() -> Iterator[Metrics]:
+    metrics = Metrics()
+    logs.configure(level=30, json=True, observer=metrics.observe_log)
+    yield metrics
+    logs.configure(level=30, json=False)
+
+
+async def test_a_due_run_imports_the_org_and_metrics_show_it_over_http(
+    configured: Installation, observed_logs: Metrics
+) -> None:
+    truth = configured.emulator.ground_truth(formats=CODEC)
+    async with running_node(configured) as (node, _archive):
+        node.metrics = observed_logs
+        claimed = await node.scheduler.tick()
+        assert [(run.policy, run.source) for run in claimed] == [(POLICY, SOURCE)]
+        assert await node.scheduler.tick() == []  # the same slot is not started twice
+        await node.local.wait()
+        async with web(node) as client:
+            scraped = await client.get("/metrics")
+            health, ready = await client.get("/health"), await client.get("/ready")
+    assert scraped.status_code == 200
+    assert scraped.headers["content-type"].startswith("text/plain")
+    values = samples(scraped.text)
+    expected = len(wanted(truth))
+    assert values["callarchive_conversations_total", pair(outcome="imported")] == expected
+    assert values["callarchive_conversations_total", pair(outcome="failed")] == 0
+    assert values["callarchive_retry_buffer_size", pair()] == 0
+    runs = values["callarchive_runs_total", pair(status="completed")]
+    assert runs == values["callarchive_run_duration_seconds_count", pair()]
+    assert runs >= 6  # a day and more in four-hour windows
+    # Caught up: the cursor stands at most max length (10) + delay (2) + an hour behind.
+    assert values["callarchive_lag_seconds", pair()] < 12 * 60 + 3600
+    position = cursor_position(configured.work_folder()).timestamp()
+    assert values["callarchive_cursor_timestamp_seconds", pair()] == pytest.approx(position)
+    query = "POST /api/v2/analytics/conversations/details/query"
+    assert values["callarchive_genesys_requests_total", (("endpoint", query), ("status", "200"))]
+    assert health.json() == {"status": "ok", "problems": []}
+    assert ready.status_code == 200
+    assert_archive_is_ground_truth(await asyncio.to_thread(configured.exported), truth, CODEC)
+
+
+def _interrupting(
+    node: Node, interrupt: Any, windows: list[RunResult]
+) -> contextlib.AbstractAsyncContextManager[WindowRunner]:
+    """node.open_pair, with `interrupt()` awaited while the first window is running."""
+
+    @contextlib.asynccontextmanager
+    async def opened(policy: Policy, source: ImportSource) -> AsyncIterator[WindowRunner]:
+        async with node.open_pair(policy, source) as window:
+
+            async def interrupted() -> RunResult:
+                running = asyncio.ensure_future(window())
+                if not windows:
+                    await interrupt()
+                windows.append(await running)
+                return windows[-1]
+
+            yield interrupted
+
+    return opened  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("how", ["policy disabled", "node stopping"])
+async def test_an_interrupted_job_finishes_its_window_and_stops_cleanly(
+    configured: Installation, how: str
+) -> None:
+    truth = configured.emulator.ground_truth(formats=CODEC)
+    async with running_node(configured) as (node, archive):
+        policy = await archive.policies.get(POLICY)
+        source = await archive.import_sources.get(SOURCE)
+
+        async def interrupt() -> None:
+            if how == "policy disabled":
+                await archive.policies.set_enabled(POLICY, False, actor="test")
+            else:
+                node.stopping.set()
+
+        windows: list[RunResult] = []
+        results = await execute_pair(
+            archive,
+            policy.id or 0,
+            source.id or 0,
+            server=node.server,
+            open_pair=_interrupting(node, interrupt, windows),  # type: ignore[arg-type]
+            stopping=node.stopping,
+        )
+        assert len(results) == 1
+        [first] = results
+        assert first.status is RunStatus.COMPLETED
+        assert first.window is not None
+        # The window was finished: the cursor stands at its end, nothing is in flight.
+        assert cursor_position(configured.work_folder()) == first.window.end
+        assert buffered(configured.work_folder())["inflight"] == []
+        archived = {r["platform_call_id"] for r in await asyncio.to_thread(configured.exported)}
+        in_window = {
+            cid
+            for cid, c in wanted(truth).items()
+            if first.window.start <= dt.datetime.fromisoformat(c["start"]) < first.window.end
+        }
+        assert in_window <= archived
+        assert first.report.imported == len(in_window)
+        # Re-enabled (or restarted), the next job continues where the first stopped.
+        await archive.policies.set_enabled(POLICY, True, actor="test")
+        rest = await execute_pair(
+            archive,
+            policy.id or 0,
+            source.id or 0,
+            server=node.server,
+            open_pair=node.open_pair,
+            stopping=asyncio.Event(),
+        )
+        assert rest[0].window is not None
+        assert rest[0].window.start == first.window.end
+        assert rest[-1].caught_up
+    assert_archive_is_ground_truth(await asyncio.to_thread(configured.exported), truth, CODEC)
+
+
+async def test_a_nodes_alerts_go_to_the_channels_its_settings_name(
+    configured: Installation,
+) -> None:
+    base = configured.wiring()
+    with syslog_listener("udp") as listener, webhook() as hook:
+        settings = base.settings.model_copy(
+            update={
+                "alert_syslog_url": listener.url,
+                "alert_webhook_url": hook.url,
+                "alert_min_severity": "notification",
+            }
+        )
+        wired = dataclasses.replace(base, settings=settings)
+        async with wired.archive() as archive:
+            node = Node(wired, archive, metrics=Metrics())
+            assert [c.name for c in node.delivery.channels] == ["syslog", "webhook"]
+            await node.scheduler.tick()
+            await node.local.wait()
+            sent = await node.delivery.deliver_pending()
+            await wait_for(listener.arrived)
+    assert sent >= 1
+    assert any(b"Genesys Cloud import batch completed" in m for m in listener.received)
+    assert {d["kind"] for d in hook.received} == {"batch_notification"}
+    assert {d["policy"] for d in hook.received} == {POLICY}
+
+
+def test_a_wrong_minimum_severity_is_refused_naming_the_variable(
+    configured: Installation,
+) -> None:
+    settings = configured.wiring().settings.model_copy(update={"alert_min_severity": "Loud"})
+    with pytest.raises(ConfigurationError, match="CALLARCHIVE_ALERT_MIN_SEVERITY"):
+        minimum_severity(settings)
