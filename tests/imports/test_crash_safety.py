@@ -81,7 +81,11 @@ class Home:
         self.path = path
         kept = {k: v for k, v in os.environ.items() if not k.startswith("CALLARCHIVE_")}
         # Unbuffered: a killed run's log lines up to the kill stay in the log.
-        self.env = kept | {"CALLARCHIVE_HOME": str(path), "PYTHONUNBUFFERED": "1", "CALLARCHIVE_LOG_LEVEL": "info"}
+        self.env = kept | {
+            "CALLARCHIVE_HOME": str(path),
+            "PYTHONUNBUFFERED": "1",
+            "CALLARCHIVE_LOG_LEVEL": "info",
+        }
         self.log = path.parent / "runs.log"
 
     def must(self, *args: str) -> str:
