@@ -203,7 +203,13 @@ class ImportRun:
                 await self.buffer.settle(item.cdr)
         new_cursor = cursor
         if not window.empty:
-            last = [i.conversation.conversation_id for i in items[: len(found)]]
+            # The cursor names the last conversation ingested (the seed's "last imported").
+            ingested = (Outcome.IMPORTED.value, Outcome.ALREADY_IMPORTED.value)
+            last = [
+                i.conversation.conversation_id
+                for i in items[: len(found)]
+                if i.entry is not None and i.entry.outcome in ingested
+            ]
             new_cursor = Cursor(
                 position=window.end, conversation_id=last[-1] if last else cursor.conversation_id
             )
@@ -588,7 +594,8 @@ class ImportRun:
             self._progress(entry)
         return entry
 
-    async def _report(self, window: Window | None) -> BatchReport:
+    async def _report(self, window: Window | None, *, notify: bool = True) -> BatchReport:
+        """Store the run's batch report; raise the end-of-batch notification when it ran."""
         entries = tuple(self._entries)
 
         def count(outcome: Outcome) -> int:
@@ -612,14 +619,15 @@ class ImportRun:
             entries=entries,
         )
         report_id = await self.archive.batch_reports.add(report)
-        await self._alert(AlertKind.BATCH_NOTIFICATION, notification_text(report))
+        if notify:
+            await self._alert(AlertKind.BATCH_NOTIFICATION, notification_text(report))
         return dataclasses.replace(report, id=report_id)
 
     async def _stop(
         self, kind: AlertKind, message: str, *, window: Window | None = None
     ) -> RunResult:
         await self._alert(kind, message)
-        report = await self._report(None)
+        report = await self._report(None, notify=False)  # the alert above says what happened
         return RunResult(
             status=RunStatus.STOPPED, window=window, report=report, cursor=None, message=message
         )
