@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from genesys_emulator import EmulatorConfig
-from tests.archive.fixtures import postgres_database, sqlite_template
 from tests.emulator.harness import serve
 from tests.imports.harness import Installation, LinkedClock
 
@@ -33,8 +32,6 @@ ORG = EmulatorConfig(
 )
 
 InstallationFactory = Callable[..., Installation]
-
-__all__ = ["postgres_database", "sqlite_template"]
 
 
 @pytest.fixture

@@ -1,3 +1,6 @@
+"""Fixtures shared by every test package: databases (SQLite, a real PostgreSQL), stores (local
+folders, a real S3-compatible server) and the secret box; session-wide ones start once."""
+
 from tests.archive.fixtures import (
     archive,
     box,
