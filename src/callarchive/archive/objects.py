@@ -14,12 +14,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import glob
 import hashlib
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable
 from typing import TYPE_CHECKING
 
 import obstore
+from obstore.store import LocalStore
 
 from callarchive.archive._obstore import (
     STORE_ERRORS,
@@ -151,6 +153,21 @@ def media_key(
     return f"media/{import_source_id}/{day}/{conversation_id}/{recording_id}.{codec.file_extension}"
 
 
+def _remove_staging_files(store: ObstoreStore, key: str) -> None:
+    """Delete what a killed process left of an earlier upload of `key` to a local folder.
+
+    A local store writes `<key>#<n>` and renames it once complete; a process killed before the
+    rename leaves that file, which no later upload reuses or removes. (An S3 bucket keeps such
+    parts as an incomplete multipart upload, which a lifecycle rule aborts.)
+    """
+    if not isinstance(store, LocalStore) or store.prefix is None:
+        return
+    path = store.prefix / key
+    for stale in path.parent.glob(f"{glob.escape(path.name)}#*"):
+        with contextlib.suppress(OSError):  # debris we cannot remove must not stop an import
+            stale.unlink(missing_ok=True)
+
+
 class ObjectStore:
     """Media objects: put-if-absent streaming writes, ranged reads, read-back verification."""
 
@@ -184,6 +201,8 @@ class ObjectStore:
         """
         found = await self.size(key) is not None
         existing = await self._describe(key, created=False) if found else None
+        if existing is None:
+            _remove_staging_files(self._store, key)
         upload = MediaUpload(self._store, key, part_size=self._part_size, stored=existing)
         try:
             yield upload
