@@ -362,8 +362,8 @@ def test_commands_need_an_upgraded_database(tmp_path: Path) -> None:
     assert refused.exit_code == 1
     assert "run `callarchive db upgrade` first" in refused.stderr
     upgraded = fresh.run("db", "upgrade")
-    assert upgraded.output == "database at schema revision 0002\n"
-    assert fresh.run("db", "status").output == "database: 0002; needed: 0002\n"
+    assert upgraded.output == "database at schema revision v0003_analysis\n"
+    assert fresh.run("db", "status").output == "database: v0003_analysis; needed: v0003_analysis\n"
     assert fresh.run("source", "list").exit_code == 0
 
 

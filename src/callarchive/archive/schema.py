@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -279,6 +280,9 @@ class ConversationRow(Base):
     media_complete: Mapped[bool] = mapped_column(Boolean)
     deleted_in_genesys: Mapped[bool] = mapped_column(Boolean)
     imported_at: Mapped[dt.datetime]
+    # Revision v0003_analysis: seconds of speech on the customer (left) and agent (right) channel.
+    customer_speech_s: Mapped[float | None] = mapped_column(Float)
+    agent_speech_s: Mapped[float | None] = mapped_column(Float)
 
 
 conversation_partitions = Table(
@@ -312,6 +316,10 @@ class RecordingRow(Base):
     media_subtype: Mapped[str | None] = mapped_column(String(32))
     stored_at: Mapped[dt.datetime]
     deleted_in_genesys_at: Mapped[dt.datetime | None]
+    # Revision v0003_analysis: the recording's audio figures (JSON object, the analysis package's
+    # `RecordingAnalysis`) and its waveform peaks (int8 min/max pairs per channel, a few kB).
+    analysis: Mapped[dict[str, Any] | None]
+    waveform: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class AlertRow(Base):
