@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages the suite needs (installed when missing and running as root).
-DEBIAN_PACKAGES := tinyproxy-bin
+# Debian packages the suite needs (installed when missing and running as root): a forward
+# proxy, and the headless Chromium that the web UI tests drive through Playwright.
+DEBIAN_PACKAGES := tinyproxy-bin chromium
 
 .PHONY: demo test lint typecheck pytest setup debian services clean
 

@@ -196,6 +196,10 @@ class UserRow(Base):
     recorded: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+    # Revision 0004: web sign-in (an argon2 hash; None: the user cannot sign in) and the time
+    # zone the user's pages show times in (None: UTC).
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    time_zone: Mapped[str | None] = mapped_column(String(100))
 
 
 class PartitionRow(Base):
@@ -419,6 +423,46 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(400))
     details: Mapped[dict[str, Any]]
+
+
+class WebSessionRow(Base):
+    """A signed-in browser: only the sha256 of its cookie token is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(Id, _fk("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+
+
+class ApiKeyRow(Base):
+    """An API key for automation: it acts as its user; only its sha256 is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(Id, _fk("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime]
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class LoginThrottleRow(Base):
+    """Failed sign-ins of one login or one client address, and until when it is locked out."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[dt.datetime]
+    locked_until: Mapped[dt.datetime | None]
 
 
 __all__ = ["Base", "UTCDateTime"]
