@@ -11,11 +11,13 @@ problems are `ConfigurationError`.
 """
 
 from callarchive.archive._obstore import ObjectNotFoundError, S3Options, StoreUnavailableError
+from callarchive.archive.accounts import Account, ApiKey, Scope, Throttle, WebSession
 from callarchive.archive.alerts import AlertRecord
 from callarchive.archive.audit import AuditEntry
 from callarchive.archive.conversations import (
     Conversation,
     ConversationQuery,
+    ConversationSort,
     Direction,
     Recording,
     SavedConversation,
@@ -40,7 +42,9 @@ from callarchive.archive.work import PairFolders, WorkStore, pair_folders
 
 __all__ = [
     "WORK_ROOT",
+    "Account",
     "AlertRecord",
+    "ApiKey",
     "Archive",
     "AuditEntry",
     "BatchReport",
@@ -48,6 +52,7 @@ __all__ = [
     "ChecksumMismatchError",
     "Conversation",
     "ConversationQuery",
+    "ConversationSort",
     "DatabaseUnavailableError",
     "Direction",
     "MediaStream",
@@ -59,9 +64,12 @@ __all__ = [
     "S3Options",
     "SavedConversation",
     "ScheduledRun",
+    "Scope",
     "StoreUnavailableError",
     "StoredObject",
+    "Throttle",
     "UserDirection",
+    "WebSession",
     "WorkStore",
     "current_revision",
     "duration_seconds",

@@ -17,10 +17,11 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, and_, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callarchive.archive._context import Context, upsert_insert
+from callarchive.archive.accounts import Scope
 from callarchive.archive.database import translate_errors
 from callarchive.archive.people import partition_ids_for
 from callarchive.archive.schema import (
@@ -127,12 +128,25 @@ class SavedConversation:
     new_recordings: tuple[str, ...]  # Genesys ids of the recordings stored by this call
 
 
+class ConversationSort(StrEnum):
+    """Columns a search can be sorted by."""
+
+    START = "start"  # start time
+    DURATION = "duration"  # seconds
+    USER = "user"  # recorded user's name
+    FROM = "from"  # From number
+    TO = "to"  # To number
+    DIRECTION = "direction"  # call direction
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class ConversationQuery:
     """Search criteria; all optional, combined with AND. `start_to` is exclusive.
 
-    `number` matches From or To. `before` continues a previous page: the (start, id) of its
-    last conversation.
+    `number` matches From or To. `scope` keeps only what a user may see (DESIGN.md section 6).
+    Results are sorted by `sort` (ties by archive id), newest or largest first when
+    `descending`; pages are `offset` rows in, or, newest first by start only, continue a
+    previous page with `before`: the (start, id) of its last conversation.
     """
 
     start_from: dt.datetime | None = None
@@ -142,6 +156,12 @@ class ConversationQuery:
     direction: Direction | None = None
     platform_call_id: str | None = None
     import_source_id: int | None = None
+    min_duration: int | None = None
+    max_duration: int | None = None
+    scope: Scope | None = None
+    sort: ConversationSort = ConversationSort.START
+    descending: bool = True
+    offset: int = 0
     before: tuple[dt.datetime, int] | None = None
     limit: int = 100
 
@@ -231,11 +251,25 @@ class Conversations:
         """Conversations matching `query`, newest first, at most `query.limit`."""
         async with translate_errors(), self._context.sessions() as session:
             statement = _filtered(select(ConversationRow), query)
-            statement = statement.order_by(
-                ConversationRow.start_at.desc(), ConversationRow.id.desc()
-            ).limit(query.limit)
+            column = _SORT_COLUMNS[query.sort]
+            order = (
+                (column.desc(), ConversationRow.id.desc())
+                if query.descending
+                else (column.asc(), ConversationRow.id.asc())
+            )
+            statement = statement.order_by(*order).offset(query.offset).limit(query.limit)
             rows = (await session.scalars(statement)).all()
             return await _to_conversations(session, rows)
+
+    async def count(self, query: ConversationQuery) -> int:
+        """How many conversations match `query` (its paging ignored)."""
+        async with translate_errors(), self._context.sessions() as session:
+            statement = _filtered(
+                select(func.count()).select_from(ConversationRow),
+                dataclasses.replace(query, before=None),
+            )
+            found: int = (await session.scalar(statement)) or 0
+            return found
 
     async def mark_deleted_in_genesys(
         self, recording_id: str, codec: Codec, *, at: dt.datetime
@@ -352,10 +386,42 @@ def _filtered(statement: Select[Any], query: ConversationQuery) -> Select[Any]:
         conditions.append(c.platform_call_id == query.platform_call_id)
     if query.import_source_id is not None:
         conditions.append(c.import_source_id == query.import_source_id)
+    if query.min_duration is not None:
+        conditions.append(c.duration_s >= query.min_duration)
+    if query.max_duration is not None:
+        conditions.append(c.duration_s <= query.max_duration)
+    if query.scope is not None and not query.scope.everything:
+        conditions.append(_in_scope(query.scope))
     if query.before is not None:
         moment, last_id = query.before
         conditions.append(or_(c.start_at < moment, and_(c.start_at == moment, c.id < last_id)))
     return statement.where(*conditions)
+
+
+def _in_scope(scope: Scope) -> Any:
+    c = ConversationRow
+    visible: list[Any] = []
+    if scope.logins:
+        users = select(UserRow.id).where(UserRow.login.in_(scope.logins))
+        visible.append(c.recorded_user_id.in_(users))
+    if scope.partitions:
+        tagged = (
+            select(conversation_partitions.c.conversation_id)
+            .join(PartitionRow, PartitionRow.id == conversation_partitions.c.partition_id)
+            .where(PartitionRow.name.in_(scope.partitions))
+        )
+        visible.append(c.id.in_(tagged))
+    return or_(*visible) if visible else false()
+
+
+_SORT_COLUMNS = {
+    ConversationSort.START: ConversationRow.start_at,
+    ConversationSort.DURATION: ConversationRow.duration_s,
+    ConversationSort.USER: ConversationRow.user_name,
+    ConversationSort.FROM: ConversationRow.from_number,
+    ConversationSort.TO: ConversationRow.to_number,
+    ConversationSort.DIRECTION: ConversationRow.direction,
+}
 
 
 async def _row_values(
@@ -514,6 +580,7 @@ async def _load_zones(session: AsyncSession, zones: dict[int, ZoneInfo], ids: se
 __all__ = [
     "Conversation",
     "ConversationQuery",
+    "ConversationSort",
     "Conversations",
     "Direction",
     "Recording",

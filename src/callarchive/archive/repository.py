@@ -1,10 +1,10 @@
 """`Archive`: the database of one installation and its repositories.
 
 One object gives every repository (`import_sources`, `policies`, `servers`, `users`,
-`extensions`, `conversations`, `alerts`, `batch_reports`, `scheduled_runs`, `audit`) over one
-engine, one secret box and one clock, plus the operations that span them: applying a whole
-configuration in one transaction, loading it back, and re-encrypting every stored secret after a
-key rotation.
+`extensions`, `conversations`, `partitions`, `alerts`, `batch_reports`, `scheduled_runs`, `audit`,
+`accounts`) over one engine, one secret box and one clock, plus the operations that span them:
+applying a whole configuration in one transaction, loading it back, and re-encrypting every
+stored secret after a key rotation.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callarchive.archive import database
 from callarchive.archive._context import Context
+from callarchive.archive.accounts import Accounts
 from callarchive.archive.alerts import Alerts
 from callarchive.archive.audit import AuditLog, write_entry
 from callarchive.archive.conversations import Conversations
+from callarchive.archive.partitions import Partitions
 from callarchive.archive.people import Extensions, Users, save_extension, save_user
 from callarchive.archive.policies import Policies, Servers, save_policy
 from callarchive.archive.reports import BatchReports
@@ -48,10 +50,12 @@ class Archive:
         self.users = Users(self._context)
         self.extensions = Extensions(self._context)
         self.conversations = Conversations(self._context)
+        self.partitions = Partitions(self._context)
         self.alerts = Alerts(self._context)
         self.batch_reports = BatchReports(self._context)
         self.scheduled_runs = ScheduledRuns(self._context)
         self.audit = AuditLog(self._context)
+        self.accounts = Accounts(self._context)
 
     @classmethod
     def open(cls, url: str, box: SecretBox, *, clock: Clock | None = None) -> Archive:
