@@ -24,11 +24,11 @@ from callarchive.cli.alerts import alert
 from callarchive.cli.app import Wiring, cli, main
 from callarchive.cli.data import config, conversations, db, secrets
 from callarchive.cli.imports import cursor, import_, retry_buffer
-from callarchive.cli.probe import ProbeResult, SourceProbe, genesys_probe
 from callarchive.cli.running import serve, server
 from callarchive.cli.setup import extension, policy, user
 from callarchive.cli.sources import source
 from callarchive.cli.workers import worker
+from callarchive.imports import ProbeResult, SourceProbe, genesys_probe
 
 for _group in (
     db,

@@ -28,9 +28,9 @@ from callarchive.archive import (
     current_revision,
     head_revision,
 )
-from callarchive.cli.probe import SourceProbe, genesys_probe
 from callarchive.clock import Clock, SystemClock
 from callarchive.errors import CallarchiveError, ConfigurationError, FatalError
+from callarchive.imports import SourceProbe, genesys_probe
 from callarchive.secrets import Secret, SecretBox, load_secret_box
 from callarchive.settings import Settings
 

@@ -6,6 +6,7 @@ the run itself (`ImportRun`), with its end-of-batch report.
 
 from callarchive.imports.connection import connect_source, connection_settings
 from callarchive.imports.cursor import Cursor, CursorError
+from callarchive.imports.probe import ProbeResult, SourceProbe, genesys_probe
 from callarchive.imports.report import Outcome, notification_text
 from callarchive.imports.retry_buffer import Cdr, CdrError, Entry, RetryBuffer, RetryReason
 from callarchive.imports.run import ImportRun, RunResult, RunStatus
@@ -19,13 +20,16 @@ __all__ = [
     "Entry",
     "ImportRun",
     "Outcome",
+    "ProbeResult",
     "RetryBuffer",
     "RetryReason",
     "RunResult",
     "RunStatus",
+    "SourceProbe",
     "Window",
     "connect_source",
     "connection_settings",
+    "genesys_probe",
     "lag",
     "needs_async_job",
     "next_window",

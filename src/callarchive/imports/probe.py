@@ -1,4 +1,4 @@
-"""What `callarchive source test` does: a `SourceProbe`.
+"""What `callarchive source test` and the web UI's "Test connection" do: a `SourceProbe`.
 
 A probe obtains a token with the import source's client credentials, counts the recorded voice
 conversations that started in a time range, and checks what it can of the OAuth client's
@@ -16,7 +16,7 @@ from typing import Protocol
 from callarchive.clock import Clock
 from callarchive.configuration import ImportSource
 from callarchive.genesys import Conversation, GenesysClient, check_urls
-from callarchive.imports import connect_source
+from callarchive.imports.connection import connect_source
 
 SAMPLE = 10  # conversations checked against a batch download
 BATCH_WAIT_S = 60.0
