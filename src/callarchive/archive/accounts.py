@@ -90,6 +90,7 @@ class WebSession:
 
     account: Account
     csrf_token: str
+    created_at: dt.datetime
     expires_at: dt.datetime
     last_seen_at: dt.datetime
 
@@ -190,6 +191,7 @@ class Accounts:
             return WebSession(
                 account=await _account(session, user),
                 csrf_token=web.csrf_token,
+                created_at=web.created_at,
                 expires_at=web.expires_at,
                 last_seen_at=web.last_seen_at,
             )

@@ -95,9 +95,12 @@ class BatchReports:
         *,
         policy_id: int | None = None,
         import_source_id: int | None = None,
+        conversation_id: int | None = None,
+        report_id: int | None = None,
         limit: int = 20,
     ) -> list[BatchReport]:
-        """The newest reports first, with their lines."""
+        """The newest reports first, with their lines (those naming a conversation, or one
+        report, when given)."""
         async with translate_errors(), self._context.sessions() as session:
             query = select(BatchReportRow).order_by(
                 BatchReportRow.started_at.desc(), BatchReportRow.id.desc()
@@ -106,6 +109,13 @@ class BatchReports:
                 query = query.where(BatchReportRow.policy_id == policy_id)
             if import_source_id is not None:
                 query = query.where(BatchReportRow.import_source_id == import_source_id)
+            if report_id is not None:
+                query = query.where(BatchReportRow.id == report_id)
+            if conversation_id is not None:
+                naming = select(BatchReportEntryRow.report_id).where(
+                    BatchReportEntryRow.conversation_id == conversation_id
+                )
+                query = query.where(BatchReportRow.id.in_(naming))
             reports = (await session.scalars(query.limit(limit))).all()
             entries: dict[int, list[BatchReportEntry]] = {}
             for entry in await session.scalars(

@@ -20,6 +20,7 @@ import click
 import structlog
 import uvicorn
 from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from callarchive import logs
 from callarchive.alerts import (
@@ -52,6 +53,7 @@ from callarchive.scheduling import (
     keep_alive,
 )
 from callarchive.settings import Settings
+from callarchive.web import WebState, create_app
 
 log = structlog.get_logger("callarchive.node")
 
@@ -135,6 +137,7 @@ class Node:
         )
         self._heartbeat_s = heartbeat_s
         self._loops: list[asyncio.Task[None]] = []
+        self._manual: set[asyncio.Task[list[RunResult]]] = set()
 
     # -- jobs ------------------------------------------------------------------------------
 
@@ -186,9 +189,32 @@ class Node:
 
     # -- monitoring ------------------------------------------------------------------------
 
-    def app(self) -> Starlette:
-        """The node's web app: `/metrics`, `/health`, `/ready`."""
-        return Starlette(routes=routes(self.metrics, health=self.health, ready=self.ready))
+    def app(self, *, tls: bool = False) -> Starlette:
+        """The node's web app: `/metrics`, `/health`, `/ready`, and the web UI and REST API."""
+        web = create_app(
+            WebState(
+                archive=self.archive,
+                media=self.wired.media_store(),
+                work=self.wired.work_store(),
+                clock=self.wired.clock,
+                secure_cookies=tls,
+                tls=tls,
+                run_now=self.run_now,
+                server=self.server,
+                probe=self.wired.probe,
+            )
+        )
+        monitoring = routes(self.metrics, health=self.health, ready=self.ready)
+        return Starlette(routes=[*monitoring, Mount("/", app=web)])
+
+    async def run_now(self, policy_id: int, import_source_id: int) -> None:
+        """Start the windows of one pair now, in the background ("Run now" in the web UI)."""
+        task = asyncio.create_task(
+            self.run_job(policy_id, import_source_id),
+            name=f"run now {policy_id}/{import_source_id}",
+        )
+        self._manual.add(task)
+        task.add_done_callback(self._manual.discard)
 
     async def health(self) -> list[str]:
         """Problems of the process: a loop that ended by itself."""

@@ -1,0 +1,17 @@
+"""The REST API under `/api/v1`: one router per menu of the web UI, same access rules.
+
+Authenticate with a session cookie (state-changing calls then need `X-CSRF-Token`) or an API
+key (`Authorization: Bearer ca_…` or `X-API-Key`), which acts as its user.
+"""
+
+from fastapi import APIRouter
+
+from callarchive.web.api import conversations
+
+
+def routers() -> list[APIRouter]:
+    """Every API router, mounted under `/api/v1`."""
+    return [conversations.router]
+
+
+__all__ = ["routers"]

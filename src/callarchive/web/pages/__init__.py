@@ -1,0 +1,13 @@
+"""The pages of the web UI, one module per menu of the seed's user interface."""
+
+from fastapi import APIRouter
+
+from callarchive.web.pages import conversations, session
+
+
+def routers() -> list[APIRouter]:
+    """Every page router."""
+    return [session.router, conversations.router]
+
+
+__all__ = ["routers"]

@@ -1,0 +1,108 @@
+"""Conversations: the search page and a conversation's page with its players and reports."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from callarchive.archive import Direction, export_record
+from callarchive.errors import ConfigurationError
+from callarchive.web.api.conversations import media_url, visible_conversation, zones
+from callarchive.web.auth import CurrentViewer
+from callarchive.web.search import PAGE_SIZES, SearchForm, to_query
+from callarchive.web.state import web_state
+from callarchive.web.templating import render, zone_of
+
+router = APIRouter(include_in_schema=False)
+
+COLUMNS = (
+    ("start", "Start"),
+    ("duration", "Duration"),
+    ("user", "User"),
+    ("from", "From"),
+    ("to", "To"),
+    ("direction", "Direction"),
+)
+
+
+@router.get("/conversations")
+async def conversations_page(
+    request: Request, viewer: CurrentViewer, form: Annotated[SearchForm, Query()]
+) -> Response:
+    state = web_state(request)
+    fields = form.model_dump(exclude_defaults=True)
+    try:
+        query = to_query(form, scope=viewer.account.scope, zone=zone_of(viewer))
+    except ConfigurationError as error:
+        return render(
+            request,
+            "conversations.html",
+            viewer,
+            status_code=422,
+            form=form,
+            errors={error.field or "search": str(error)},
+            conversations=[],
+            total=0,
+            pages=0,
+            columns=COLUMNS,
+            directions=list(Direction),
+            page_sizes=PAGE_SIZES,
+            link=lambda **_: "",
+        )
+    found = await state.archive.conversations.search(query)
+    total = await state.archive.conversations.count(query)
+
+    def link(**changes: object) -> str:
+        return "/conversations?" + urlencode({**fields, **changes})
+
+    return render(
+        request,
+        "conversations.html",
+        viewer,
+        form=form,
+        errors={},
+        conversations=found,
+        total=total,
+        pages=max(1, -(-total // form.page_size)),
+        columns=COLUMNS,
+        directions=list(Direction),
+        page_sizes=PAGE_SIZES,
+        link=link,
+    )
+
+
+@router.get("/conversations/{conversation_id}")
+async def conversation_page(
+    request: Request, viewer: CurrentViewer, conversation_id: int
+) -> Response:
+    state = web_state(request)
+    conversation = await visible_conversation(state, viewer, conversation_id)
+    zone = (await zones(state, [conversation]))[conversation.import_source_id]
+    metadata = export_record(conversation, zone)
+    metadata.pop("recordings")
+    reports = await state.archive.batch_reports.list(conversation_id=conversation.id, limit=5)
+    source = await state.archive.import_sources.get_by_id(conversation.import_source_id)
+    players = [
+        {
+            "recording": recording,
+            "url": media_url(conversation, recording.recording_id, recording.codec.value),
+        }
+        for recording in conversation.recordings
+    ]
+    return render(
+        request,
+        "conversation.html",
+        viewer,
+        conversation=conversation,
+        metadata=metadata,
+        recording_zone=zone.key,
+        source=source,
+        players=players,
+        reports=reports,
+    )
+
+
+__all__ = ["router"]
