@@ -26,7 +26,9 @@ SECTION_5_KEYS = [
     "from_info", "to", "to_info", "direction", "direction_user", "from_user", "to_user",
     "location", "platform_call_id", "source_platform", "conversation_type", "record_type",
     "user_id", "dialed_number", "end_cause", "audio_codec", "media_length", "voice_quality",
-    "silence_ratio", "talkover_ratio", "longest_silence", "recordings",
+    "silence_ratio", "talkover_ratio", "longest_silence",
+    "customer_speech_s", "agent_speech_s",  # beyond section 5: the audio analysis
+    "recordings",
 ]  # fmt: skip
 RECORDING_KEYS = ["recording_id", "codec", "size", "sha256", "duration_ms", "channels"]
 

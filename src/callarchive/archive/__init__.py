@@ -10,6 +10,7 @@ Errors: `DatabaseUnavailableError` and `StoreUnavailableError` (retryable),
 problems are `ConfigurationError`.
 """
 
+from callarchive.analysis import RecordingAnalysis, Waveform
 from callarchive.archive._obstore import ObjectNotFoundError, S3Options, StoreUnavailableError
 from callarchive.archive.accounts import Account, ApiKey, Scope, Throttle, WebSession
 from callarchive.archive.alerts import AlertRecord
@@ -61,6 +62,7 @@ __all__ = [
     "ObjectStore",
     "PairFolders",
     "Recording",
+    "RecordingAnalysis",
     "S3Options",
     "SavedConversation",
     "ScheduledRun",
@@ -69,6 +71,7 @@ __all__ = [
     "StoredObject",
     "Throttle",
     "UserDirection",
+    "Waveform",
     "WebSession",
     "WorkStore",
     "current_revision",

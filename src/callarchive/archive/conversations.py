@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from callarchive.analysis import RecordingAnalysis, Waveform, WaveformFormatError
 from callarchive.archive._context import Context, upsert_insert
 from callarchive.archive.accounts import Scope
 from callarchive.archive.database import translate_errors
@@ -65,6 +66,8 @@ class Recording:
     media_subtype: str | None = None
     stored_at: dt.datetime | None = None
     deleted_in_genesys_at: dt.datetime | None = None
+    analysis: RecordingAnalysis | None = None  # None: not analysed (undecodable, or older)
+    waveform: bytes | None = None  # stored on save, not read back: see `Conversations.waveform`
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -104,6 +107,8 @@ class Conversation:
     silence_ratio: float | None = None
     talkover_ratio: float | None = None
     longest_silence: float | None = None
+    customer_speech_s: float | None = None
+    agent_speech_s: float | None = None
     partitions: tuple[str, ...] = ()
     recordings: tuple[Recording, ...] = ()
     policy_id: int | None = None
@@ -158,6 +163,12 @@ class ConversationQuery:
     import_source_id: int | None = None
     min_duration: int | None = None
     max_duration: int | None = None
+    min_silence_ratio: float | None = None
+    max_silence_ratio: float | None = None
+    min_talkover_ratio: float | None = None
+    max_talkover_ratio: float | None = None
+    min_longest_silence: float | None = None
+    max_longest_silence: float | None = None
     scope: Scope | None = None
     sort: ConversationSort = ConversationSort.START
     descending: bool = True
@@ -185,6 +196,17 @@ _METADATA = (
     "silence_ratio",
     "talkover_ratio",
     "longest_silence",
+    "customer_speech_s",
+    "agent_speech_s",
+)
+# The audio analysis's fields: stored when the media is complete (see `Conversations.save`).
+_ANALYSIS = (
+    "media_length",
+    "silence_ratio",
+    "talkover_ratio",
+    "longest_silence",
+    "customer_speech_s",
+    "agent_speech_s",
 )
 _COLUMN = {"user_id": "agent_id"}
 
@@ -219,7 +241,7 @@ class Conversations:
                 await session.execute(
                     update(ConversationRow)
                     .where(ConversationRow.id == conversation_id)
-                    .values(media_complete=True)
+                    .values(media_complete=True, **_analysis_values(conversation))
                 )
             stored = [
                 recording.recording_id
@@ -270,6 +292,23 @@ class Conversations:
             )
             found: int = (await session.scalar(statement)) or 0
             return found
+
+    async def waveform(self, conversation_id: int, recording_id: str) -> Waveform | None:
+        """The waveform peaks of a recording of the conversation (its newest codec, when there are
+        several); None when it has none (not analysed, undecodable, or no such recording)."""
+        async with translate_errors(), self._context.sessions() as session:
+            data = await session.scalar(
+                select(RecordingRow.waveform)
+                .where(RecordingRow.conversation_id == conversation_id)
+                .where(RecordingRow.genesys_recording_id == recording_id)
+                .where(RecordingRow.waveform.is_not(None))
+                .order_by(RecordingRow.id.desc())
+                .limit(1)
+            )
+        try:
+            return None if data is None else Waveform.from_bytes(data)
+        except WaveformFormatError:
+            return None
 
     async def mark_deleted_in_genesys(
         self, recording_id: str, codec: Codec, *, at: dt.datetime
@@ -349,6 +388,8 @@ def export_record(conversation: Conversation, zone: ZoneInfo) -> dict[str, Any]:
         "silence_ratio": c.silence_ratio,
         "talkover_ratio": c.talkover_ratio,
         "longest_silence": c.longest_silence,
+        "customer_speech_s": c.customer_speech_s,
+        "agent_speech_s": c.agent_speech_s,
         "recordings": [
             {
                 "recording_id": r.recording_id,
@@ -390,12 +431,29 @@ def _filtered(statement: Select[Any], query: ConversationQuery) -> Select[Any]:
         conditions.append(c.duration_s >= query.min_duration)
     if query.max_duration is not None:
         conditions.append(c.duration_s <= query.max_duration)
+    conditions += _analysis_ranges(query)
     if query.scope is not None and not query.scope.everything:
         conditions.append(_in_scope(query.scope))
     if query.before is not None:
         moment, last_id = query.before
         conditions.append(or_(c.start_at < moment, and_(c.start_at == moment, c.id < last_id)))
     return statement.where(*conditions)
+
+
+def _analysis_ranges(query: ConversationQuery) -> list[Any]:
+    """Inclusive ranges on the audio analysis's figures (unanalysed conversations never match)."""
+    c = ConversationRow
+    conditions: list[Any] = []
+    for column, low, high in (
+        (c.silence_ratio, query.min_silence_ratio, query.max_silence_ratio),
+        (c.talkover_ratio, query.min_talkover_ratio, query.max_talkover_ratio),
+        (c.longest_silence, query.min_longest_silence, query.max_longest_silence),
+    ):
+        if low is not None:
+            conditions.append(column >= low)
+        if high is not None:
+            conditions.append(column <= high)
+    return conditions
 
 
 def _in_scope(scope: Scope) -> Any:
@@ -451,6 +509,13 @@ async def _row_values(
     }
 
 
+def _analysis_values(conversation: Conversation) -> dict[str, Any]:
+    """The analysis fields to store on a conversation archived earlier, when measured now."""
+    if conversation.media_length is None:
+        return {}
+    return {name: getattr(conversation, name) for name in _ANALYSIS}
+
+
 async def _id_of(session: AsyncSession, conversation: Conversation) -> int:
     found: int = (
         await session.scalars(
@@ -492,6 +557,8 @@ async def _insert_recording(
             media_subtype=recording.media_subtype,
             stored_at=now,
             deleted_in_genesys_at=recording.deleted_in_genesys_at,
+            analysis=recording.analysis.to_json() if recording.analysis else None,
+            waveform=recording.waveform,
         )
         .on_conflict_do_nothing()
         .returning(RecordingRow.id)
@@ -563,6 +630,7 @@ def _to_recording(row: RecordingRow) -> Recording:
         media_subtype=row.media_subtype,
         stored_at=row.stored_at,
         deleted_in_genesys_at=row.deleted_in_genesys_at,
+        analysis=RecordingAnalysis.from_json(row.analysis) if row.analysis else None,
     )
 
 

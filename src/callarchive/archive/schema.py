@@ -323,7 +323,7 @@ class RecordingRow(Base):
     # Revision v0003_analysis: the recording's audio figures (JSON object, the analysis package's
     # `RecordingAnalysis`) and its waveform peaks (int8 min/max pairs per channel, a few kB).
     analysis: Mapped[dict[str, Any] | None]
-    waveform: Mapped[bytes | None] = mapped_column(LargeBinary)
+    waveform: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
 
 class AlertRow(Base):

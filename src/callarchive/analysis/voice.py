@@ -1,0 +1,142 @@
+"""Voice activity per channel: an energy detector on 10 ms frames, streamed block by block.
+
+A frame is speech when its level is above a threshold that follows the channel's noise floor
+(its quietest frames of the last seconds) by `MARGIN_DB` and its speech (its loudest frames) by
+`SPEECH_RANGE_DB` below, whichever is higher, bounded to `[FLOOR_DB, CEILING_DB]`. Following the
+speech level keeps out what lossy codecs smear around speech (pre-echo of up to ~100 ms).
+Pauses shorter than `BRIDGE_MS` inside speech (between syllables) are bridged and bursts shorter
+than `MIN_SPEECH_MS` (clicks) dropped, so segments are utterances. The detector keeps only its
+state and the finished segments (a few per utterance), never the audio.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from callarchive.analysis.decoding import BLOCK_SECONDS, Samples
+
+FRAME_MS = 10
+MARGIN_DB = 12.0
+SPEECH_RANGE_DB = 18.0
+FLOOR_DB = -50.0  # never call quieter frames speech: line noise, comfort noise
+CEILING_DB = -32.0  # always call louder frames speech, however noisy the line
+WINDOW_S = 10  # floor and speech level: the quietest and loudest tenth of the last 10 s
+BRIDGE_MS = 150
+MIN_SPEECH_MS = 60
+
+Segment = tuple[int, int]  # frames [start, end)
+Frames = npt.NDArray[np.float64]
+
+
+def _window() -> collections.deque[float]:
+    return collections.deque(maxlen=round(WINDOW_S / BLOCK_SECONDS))
+
+
+@dataclass(kw_only=True, slots=True)
+class _Channel:
+    """Speech segments of one channel, the last one still open to merging."""
+
+    bridge: int
+    shortest: int
+    segments: list[Segment] = field(default_factory=list)
+    pending: Segment | None = None
+    quiet: collections.deque[float] = field(default_factory=_window)
+    loud: collections.deque[float] = field(default_factory=_window)
+
+    def threshold(self, levels: Frames) -> float:
+        if levels.size:
+            tenth = levels.size // 10
+            ranked = np.partition(levels, (tenth, levels.size - 1 - tenth))
+            self.quiet.append(float(ranked[tenth]))
+            self.loud.append(float(ranked[levels.size - 1 - tenth]))
+        floor = min(self.quiet, default=FLOOR_DB) + MARGIN_DB
+        speech = max(self.loud, default=FLOOR_DB) - SPEECH_RANGE_DB
+        return float(np.clip(max(floor, speech), FLOOR_DB, CEILING_DB))
+
+    def push(self, speech: npt.NDArray[np.bool_], offset: int) -> None:
+        """Add the decisions of frames `offset`, `offset + 1`, ... (True: speech)."""
+        edges = np.diff(np.concatenate(([0], speech.view(np.int8), [0])))
+        starts = np.flatnonzero(edges == 1) + offset
+        ends = np.flatnonzero(edges == -1) + offset
+        if not starts.size:
+            return
+        # Bridge the block's short pauses at once; its first segment may join the pending one.
+        keep = starts[1:] - ends[:-1] > self.bridge
+        segments = list(
+            zip(
+                starts[np.concatenate(([True], keep))].tolist(),
+                ends[np.concatenate((keep, [True]))].tolist(),
+                strict=True,
+            )
+        )
+        if self.pending is not None:
+            if segments[0][0] - self.pending[1] <= self.bridge:
+                segments[0] = (self.pending[0], segments[0][1])
+            else:
+                self._close(self.pending)
+        for segment in segments[:-1]:
+            self._close(segment)
+        self.pending = segments[-1]
+
+    def finish(self) -> list[Segment]:
+        if self.pending is not None:
+            self._close(self.pending)
+            self.pending = None
+        return self.segments
+
+    def _close(self, segment: Segment) -> None:
+        if segment[1] - segment[0] >= self.shortest:
+            self.segments.append(segment)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FrameStats:
+    """Per 10 ms frame and channel: level in dBFS, lowest and highest sample."""
+
+    levels: Frames
+    lows: Samples
+    highs: Samples
+
+
+class Framer:
+    """Cuts blocks into 10 ms frames (the rest waits for the next block)."""
+
+    def __init__(self) -> None:
+        self._rest: Samples | None = None
+
+    def push(self, samples: Samples, rate: float) -> FrameStats:
+        width = max(1, round(rate * FRAME_MS / 1000))
+        if self._rest is not None:
+            samples = np.concatenate((self._rest, samples), axis=1)
+        count = samples.shape[1] // width
+        self._rest = samples[:, count * width :]
+        frames = samples[:, : count * width].reshape(samples.shape[0], count, width)
+        energy = np.einsum("cfw,cfw->cf", frames, frames, dtype=np.float64) / width
+        return FrameStats(
+            levels=10.0 * np.log10(energy + 1e-12),
+            lows=frames.min(axis=2, initial=0.0),
+            highs=frames.max(axis=2, initial=0.0),
+        )
+
+
+class VoiceDetector:
+    """Speech segments per channel (in frames), fed frame statistics block by block."""
+
+    def __init__(self, channels: int) -> None:
+        self._channels = [
+            _Channel(bridge=BRIDGE_MS // FRAME_MS, shortest=MIN_SPEECH_MS // FRAME_MS)
+            for _ in range(channels)
+        ]
+        self.frames = 0
+
+    def push(self, stats: FrameStats) -> None:
+        for channel, levels in zip(self._channels, stats.levels, strict=True):
+            channel.push(levels > channel.threshold(levels), self.frames)
+        self.frames += stats.levels.shape[1]
+
+    def finish(self) -> list[list[Segment]]:
+        return [channel.finish() for channel in self._channels]

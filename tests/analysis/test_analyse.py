@@ -1,0 +1,116 @@
+"""Analysing a recording: decoding with PyAV and per-channel voice activity, on synthetic audio."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import pytest
+
+from callarchive.analysis import UndecodableMediaError, analyse
+from tests.analysis.synthetic import signal, write
+
+CUSTOMER = [(0.5, 3.0), (6.0, 9.5)]
+AGENT = [(2.5, 5.0), (12.0, 13.0)]
+SECONDS = 15.0
+
+
+def near(value: float, expected: float, tolerance: float = 0.05) -> bool:
+    return abs(value - expected) <= tolerance
+
+
+@pytest.mark.parametrize(
+    ("rate", "container", "codec"),
+    [
+        (8000, "wav", "pcm_s16le"),
+        (8000, "wav", "pcm_mulaw"),
+        (8000, "wav", "pcm_u8"),
+        (16000, "wav", "pcm_f32le"),
+        (48000, "ogg", "libopus"),
+        (8000, "mp3", "libmp3lame"),
+    ],
+)
+def test_speech_spans_are_found_per_channel(
+    tmp_path: Path, rate: int, container: str, codec: str
+) -> None:
+    path = write(
+        tmp_path / f"call.{container}",
+        signal([CUSTOMER, AGENT], SECONDS, rate=rate),
+        rate=rate,
+        container=container,
+        codec=codec,
+    )
+    figures = analyse(path).figures
+    assert near(figures.media_seconds, SECONDS, 0.01)
+    assert figures.channels == 2
+    assert near(figures.customer_speech_s, 6.0)
+    assert figures.agent_speech_s is not None
+    assert near(figures.agent_speech_s, 3.5)
+    assert near(figures.speech_s, 9.0)  # 0.5..5, 6..9.5 and 12..13
+    assert near(figures.talkover_s, 0.5)
+    assert near(figures.longest_silence_s, 2.5)  # 9.5..12
+
+
+def test_pauses_between_syllables_do_not_split_speech(tmp_path: Path) -> None:
+    syllables = [(1.0 + 0.25 * i, 1.15 + 0.25 * i) for i in range(8)]  # 100 ms gaps
+    path = write(tmp_path / "call.wav", signal([syllables, []], 4.0))
+    figures = analyse(path).figures
+    assert near(figures.speech_s, 1.9)
+    assert near(figures.longest_silence_s, 1.1)  # after the last syllable, not between them
+
+
+def test_clicks_are_not_speech(tmp_path: Path) -> None:
+    clicks = [(1.0, 1.03), (2.0, 2.02)]
+    figures = analyse(write(tmp_path / "call.wav", signal([clicks, []], 3.0))).figures
+    assert figures.speech_s == 0.0
+
+
+@pytest.mark.parametrize("noise_dbfs", [-70.0, -55.0, -45.0])
+def test_the_threshold_follows_the_line_noise(tmp_path: Path, noise_dbfs: float) -> None:
+    path = write(tmp_path / "call.wav", signal([CUSTOMER, AGENT], SECONDS, noise_dbfs=noise_dbfs))
+    figures = analyse(path).figures
+    assert near(figures.speech_s, 9.0, 0.1)
+
+
+def test_quiet_speech_is_still_speech(tmp_path: Path) -> None:
+    path = write(tmp_path / "call.wav", signal([CUSTOMER, AGENT], SECONDS, level_dbfs=-40.0))
+    assert near(analyse(path).figures.speech_s, 9.0, 0.1)
+
+
+def test_a_mono_recording_is_the_customer_channel(tmp_path: Path) -> None:
+    figures = analyse(write(tmp_path / "call.wav", signal([CUSTOMER], SECONDS))).figures
+    assert figures.channels == 1
+    assert near(figures.customer_speech_s, 6.0)
+    assert figures.agent_speech_s is None
+
+
+def test_the_waveform_shows_where_each_channel_speaks(tmp_path: Path) -> None:
+    analysis = analyse(write(tmp_path / "call.wav", signal([CUSTOMER, AGENT], SECONDS)))
+    waveform = analysis.waveform
+    assert len(waveform.channels) == 2
+    step = waveform.seconds_per_peak
+    assert near(step * len(waveform.channels[0]), SECONDS, step)
+    loud = [[high > 0.05 for _, high in channel] for channel in waveform.channels]
+    assert loud[0][round(1.0 / step)]
+    assert not loud[0][round(11.0 / step)]
+    assert loud[1][round(12.5 / step)]
+    assert not loud[1][round(1.0 / step)]
+    assert all(-1.0 <= low <= 0.0 <= high <= 1.0 for low, high in waveform.channels[0])
+
+
+@pytest.mark.parametrize("content", [b"", b"RIFF\x00\x00\x00\x00WAVEjunk", bytes(range(256)) * 40])
+def test_what_cannot_be_decoded_raises_undecodable_media(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "broken.wav"
+    path.write_bytes(content)
+    with pytest.raises(UndecodableMediaError):
+        analyse(path)
+
+
+def test_a_file_without_audio_samples_is_undecodable(tmp_path: Path) -> None:
+    path = tmp_path / "empty.wav"
+    with wave.open(str(path), "wb") as empty:  # a valid header and no samples
+        empty.setnchannels(2)
+        empty.setsampwidth(2)
+        empty.setframerate(8000)
+    with pytest.raises(UndecodableMediaError, match="no audio"):
+        analyse(path)
