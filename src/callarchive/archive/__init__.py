@@ -13,8 +13,8 @@ problems are `ConfigurationError`.
 from callarchive.analysis import RecordingAnalysis, Waveform
 from callarchive.archive._obstore import ObjectNotFoundError, S3Options, StoreUnavailableError
 from callarchive.archive.accounts import Account, ApiKey, Scope, Throttle, WebSession
-from callarchive.archive.alerts import AlertRecord
-from callarchive.archive.audit import AuditEntry
+from callarchive.archive.alerts import AlertFilter, AlertRecord
+from callarchive.archive.audit import AuditEntry, AuditFilter
 from callarchive.archive.conversations import (
     Conversation,
     ConversationQuery,
@@ -44,10 +44,12 @@ from callarchive.archive.work import PairFolders, WorkStore, pair_folders
 __all__ = [
     "WORK_ROOT",
     "Account",
+    "AlertFilter",
     "AlertRecord",
     "ApiKey",
     "Archive",
     "AuditEntry",
+    "AuditFilter",
     "BatchReport",
     "BatchReportEntry",
     "ChecksumMismatchError",

@@ -10,9 +10,10 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, func, select, update
 
 from callarchive.archive._context import Context
+from callarchive.archive.audit import write_entry
 from callarchive.archive.database import translate_errors
 from callarchive.archive.schema import AlertRow
 
@@ -33,6 +34,32 @@ class AlertRecord:
     raised_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
     id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class AlertFilter:
+    """Which alerts to list: each criterion given must match (severities: any of them)."""
+
+    kind: str | None = None
+    severities: tuple[str, ...] = ()
+    state: str | None = None
+    policy_id: int | None = None
+    import_source_id: int | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The SQL conditions of this filter."""
+        found: list[ColumnElement[bool]] = []
+        if self.kind is not None:
+            found.append(AlertRow.kind == self.kind)
+        if self.severities:
+            found.append(AlertRow.severity.in_(self.severities))
+        if self.state is not None:
+            found.append(AlertRow.state == self.state)
+        if self.policy_id is not None:
+            found.append(AlertRow.policy_id == self.policy_id)
+        if self.import_source_id is not None:
+            found.append(AlertRow.import_source_id == self.import_source_id)
+        return found
 
 
 class Alerts:
@@ -62,15 +89,36 @@ class Alerts:
             await session.flush()
             return _to_alert(row)
 
-    async def set_state(self, alert_id: int, state: str) -> bool:
-        """Acknowledge or clear an alert; False when there is no such alert."""
+    async def set_state(self, alert_id: int, state: str, *, actor: str | None = None) -> bool:
+        """Acknowledge or clear an alert; False when there is no such alert.
+
+        With an `actor` (a person, in the web UI) the change is written to the audit log.
+        """
+        now = self._context.now()
         async with translate_errors(), self._context.sessions.begin() as session:
-            result = await session.execute(
-                update(AlertRow)
-                .where(AlertRow.id == alert_id)
-                .values(state=state, updated_at=self._context.now())
+            row = await session.get(AlertRow, alert_id)
+            if row is None:
+                return False
+            previous = row.state
+            await session.execute(
+                update(AlertRow).where(AlertRow.id == alert_id).values(state=state, updated_at=now)
             )
-            return bool(getattr(result, "rowcount", 0) == 1)
+            if actor is not None:
+                write_entry(
+                    session,
+                    at=now,
+                    actor=actor,
+                    action=f"alert_{state.lower()}",
+                    target=f"alert:{alert_id}",
+                    details={"title": row.title, "from": previous, "to": state},
+                )
+            return True
+
+    async def get(self, alert_id: int) -> AlertRecord | None:
+        """One alert, or None when there is no such alert."""
+        async with translate_errors(), self._context.sessions() as session:
+            row = await session.get(AlertRow, alert_id)
+            return None if row is None else _to_alert(row)
 
     async def undelivered(self, *, limit: int = 100) -> list[AlertRecord]:
         """Alerts not yet handed to the delivery channels, oldest first."""
@@ -93,13 +141,33 @@ class Alerts:
             )
             return bool(getattr(result, "rowcount", 0) == 1)
 
-    async def list(self, *, state: str | None = None, limit: int = 100) -> list[AlertRecord]:
-        """The newest alerts first, optionally in one state."""
+    async def count(self, where: AlertFilter | None = None) -> int:
+        """How many alerts match `where` (all of them when None)."""
         async with translate_errors(), self._context.sessions() as session:
-            query = select(AlertRow).order_by(AlertRow.raised_at.desc(), AlertRow.id.desc())
-            if state is not None:
-                query = query.where(AlertRow.state == state)
-            return [_to_alert(row) for row in await session.scalars(query.limit(limit))]
+            query = select(func.count()).select_from(AlertRow)
+            found = await session.scalar(query.where(*(where or AlertFilter()).conditions()))
+            return int(found or 0)
+
+    # Defined last: annotations after it in the class body would take `list` for this method.
+    async def list(
+        self,
+        where: AlertFilter | None = None,
+        *,
+        state: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[AlertRecord]:
+        """The newest alerts first, those matching `where` (or in one `state`) when given."""
+        if state is not None:
+            where = dataclasses.replace(where or AlertFilter(), state=state)
+        async with translate_errors(), self._context.sessions() as session:
+            query = (
+                select(AlertRow)
+                .where(*(where or AlertFilter()).conditions())
+                .order_by(AlertRow.raised_at.desc(), AlertRow.id.desc())
+            )
+            rows = await session.scalars(query.offset(offset).limit(limit))
+            return [_to_alert(row) for row in rows]
 
 
 def _to_alert(row: AlertRow) -> AlertRecord:
@@ -119,4 +187,4 @@ def _to_alert(row: AlertRow) -> AlertRecord:
     )
 
 
-__all__ = ["AlertRecord", "Alerts"]
+__all__ = ["AlertFilter", "AlertRecord", "Alerts"]

@@ -10,7 +10,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callarchive.archive._context import Context
@@ -28,6 +28,30 @@ class AuditEntry:
     target: str
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
     id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class AuditFilter:
+    """Which entries to list: each criterion given must match; the time range is
+    `since <= at < until`."""
+
+    actor: str | None = None
+    action: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The SQL conditions of this filter."""
+        found: list[ColumnElement[bool]] = []
+        if self.actor is not None:
+            found.append(AuditRow.actor == self.actor)
+        if self.action is not None:
+            found.append(AuditRow.action == self.action)
+        if self.since is not None:
+            found.append(AuditRow.at >= self.since)
+        if self.until is not None:
+            found.append(AuditRow.at < self.until)
+        return found
 
 
 def write_entry(
@@ -63,11 +87,33 @@ class AuditLog:
                 details=details,
             )
 
-    async def list(self, *, limit: int = 100) -> list[AuditEntry]:
-        """The newest entries first."""
+    async def count(self, where: AuditFilter | None = None) -> int:
+        """How many entries match `where` (all of them when None)."""
+        async with translate_errors(), self._context.sessions() as session:
+            query = select(func.count()).select_from(AuditRow)
+            found = await session.scalar(query.where(*(where or AuditFilter()).conditions()))
+            return int(found or 0)
+
+    async def actions(self) -> list[str]:
+        """Every action the log holds, sorted (for a filter's choices)."""
+        async with translate_errors(), self._context.sessions() as session:
+            found = await session.scalars(
+                select(AuditRow.action).distinct().order_by(AuditRow.action)
+            )
+            return list(found)
+
+    # Defined last: annotations after it in the class body would take `list` for this method.
+    async def list(
+        self, where: AuditFilter | None = None, *, limit: int = 100, offset: int = 0
+    ) -> list[AuditEntry]:
+        """The newest entries first, those matching `where` when given."""
         async with translate_errors(), self._context.sessions() as session:
             rows = await session.scalars(
-                select(AuditRow).order_by(AuditRow.at.desc(), AuditRow.id.desc()).limit(limit)
+                select(AuditRow)
+                .where(*(where or AuditFilter()).conditions())
+                .order_by(AuditRow.at.desc(), AuditRow.id.desc())
+                .offset(offset)
+                .limit(limit)
             )
             return [
                 AuditEntry(
@@ -82,4 +128,4 @@ class AuditLog:
             ]
 
 
-__all__ = ["AuditEntry", "AuditLog", "write_entry"]
+__all__ = ["AuditEntry", "AuditFilter", "AuditLog", "write_entry"]

@@ -97,10 +97,13 @@ class BatchReports:
         import_source_id: int | None = None,
         conversation_id: int | None = None,
         report_id: int | None = None,
+        since: dt.datetime | None = None,
+        with_entries: bool = True,
         limit: int = 20,
     ) -> list[BatchReport]:
         """The newest reports first, with their lines (those naming a conversation, or one
-        report, when given)."""
+        report, or started at `since` or later, when given; without lines when not
+        `with_entries`)."""
         async with translate_errors(), self._context.sessions() as session:
             query = select(BatchReportRow).order_by(
                 BatchReportRow.started_at.desc(), BatchReportRow.id.desc()
@@ -111,6 +114,8 @@ class BatchReports:
                 query = query.where(BatchReportRow.import_source_id == import_source_id)
             if report_id is not None:
                 query = query.where(BatchReportRow.id == report_id)
+            if since is not None:
+                query = query.where(BatchReportRow.started_at >= since)
             if conversation_id is not None:
                 naming = select(BatchReportEntryRow.report_id).where(
                     BatchReportEntryRow.conversation_id == conversation_id
@@ -118,9 +123,10 @@ class BatchReports:
                 query = query.where(BatchReportRow.id.in_(naming))
             reports = (await session.scalars(query.limit(limit))).all()
             entries: dict[int, list[BatchReportEntry]] = {}
+            wanted = [r.id for r in reports] if with_entries else []
             for entry in await session.scalars(
                 select(BatchReportEntryRow)
-                .where(BatchReportEntryRow.report_id.in_([r.id for r in reports]))
+                .where(BatchReportEntryRow.report_id.in_(wanted))
                 .order_by(BatchReportEntryRow.id)
             ):
                 entries.setdefault(entry.report_id, []).append(
