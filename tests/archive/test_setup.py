@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 
-from callarchive.archive import Archive
+from callarchive.archive import Archive, BatchReport
 from callarchive.configuration import Extension, ExtensionType, Policy, Role, Schedule, User
 from callarchive.errors import ConfigurationError
+from tests.archive.builders import conversation
 from tests.configuration.builders import make_source
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
@@ -107,3 +109,79 @@ async def test_an_extension_needs_an_existing_user(archive: Archive) -> None:
             Extension(type=ExtensionType.NUMBER, value="1", user="ghost"), actor="t"
         )
     assert caught.value.field == "user"
+
+
+async def test_a_deleted_policy_keeps_its_batch_reports_unlinked(archive: Archive) -> None:
+    source = await archive.import_sources.add(make_source(), actor="t")
+    policy = await archive.policies.add(Policy(name="P", import_sources=("Chicago",)), actor="t")
+    await archive.batch_reports.add(
+        BatchReport(policy_id=policy.id, import_source_id=source.id, started_at=T0, finished_at=T0)
+    )
+    await archive.policies.delete("P", actor="admin")
+    assert await archive.policies.list() == []
+    assert [r.policy_id for r in await archive.batch_reports.list()] == [None]
+    entry = (await archive.audit.list(limit=1))[0]
+    assert (entry.actor, entry.action, entry.target) == ("admin", "policy_deleted", "policy:P")
+    await archive.import_sources.delete("Chicago", actor="admin")  # no longer in use
+
+
+async def test_a_policy_is_renamed_but_not_onto_another_name(archive: Archive) -> None:
+    await archive.import_sources.add(make_source(), actor="t")
+    first = await archive.policies.add(Policy(name="A", import_sources=("Chicago",)), actor="t")
+    await archive.policies.add(Policy(name="B", import_sources=("Chicago",)), actor="t")
+    renamed = await archive.policies.save(dataclasses.replace(first, name="C"), actor="t")
+    assert renamed.id == first.id
+    with pytest.raises(ConfigurationError) as caught:
+        await archive.policies.save(dataclasses.replace(renamed, name="B"), actor="t")
+    assert caught.value.field == "name"
+
+
+async def test_a_deleted_user_takes_their_extensions_and_frees_whom_they_supervised(
+    archive: Archive,
+) -> None:
+    await archive.users.add(User(login="boss", name="Boss", role=Role.SUPERVISOR), actor="t")
+    await archive.users.add(User(login="jane", name="Jane", supervisor="boss"), actor="t")
+    await archive.extensions.add(
+        Extension(type=ExtensionType.NUMBER, value="4101", user="boss"), actor="t"
+    )
+    await archive.users.delete("boss", actor="admin")
+    assert [u.login for u in await archive.users.list()] == ["jane"]
+    assert (await archive.users.get("jane")).supervisor is None
+    assert await archive.extensions.list() == []
+    entry = (await archive.audit.list(limit=1))[0]
+    assert (entry.actor, entry.action, entry.details) == (
+        "admin",
+        "user_deleted",
+        {"supervised": ["jane"]},
+    )
+
+
+async def test_a_user_with_recordings_or_oneself_is_not_deleted(archive: Archive) -> None:
+    source = await archive.import_sources.add(make_source(), actor="t")
+    await archive.users.add(User(login="jane", name="Jane"), actor="t")
+    await archive.conversations.save(conversation(source.id or 0, "c-1"))
+    with pytest.raises(ConfigurationError, match="1 conversations are recorded for 'jane'"):
+        await archive.users.delete("jane", actor="admin")
+    with pytest.raises(ConfigurationError, match="your own account"):
+        await archive.users.delete("jane", actor="jane")
+    with pytest.raises(ConfigurationError):
+        await archive.users.delete("ghost", actor="admin")
+
+
+async def test_an_extension_is_deleted_by_id(archive: Archive) -> None:
+    await archive.users.add(User(login="jane", name="Jane"), actor="t")
+    stored = await archive.extensions.add(
+        Extension(type=ExtensionType.ADDRESS, value="jane@example.com", user="jane"), actor="t"
+    )
+    deleted = await archive.extensions.delete(stored.id or 0, actor="admin")
+    assert deleted == stored
+    assert await archive.extensions.list() == []
+    entry = (await archive.audit.list(limit=1))[0]
+    assert (entry.actor, entry.action, entry.target) == (
+        "admin",
+        "extension_deleted",
+        "extension:address:jane@example.com",
+    )
+    with pytest.raises(ConfigurationError) as caught:
+        await archive.extensions.delete(stored.id or 0, actor="admin")
+    assert caught.value.field == "id"

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import text
 
 from callarchive.archive import Archive
-from callarchive.configuration import FetchStrategy
+from callarchive.configuration import FetchStrategy, Policy
 from callarchive.errors import ConfigurationError
+from tests.archive.builders import conversation
 from tests.configuration.builders import make_source
 
 
@@ -83,3 +84,45 @@ async def test_changes_are_audited(archive: Archive) -> None:
         ("cli:ops", "import_source_changed", "import_source:Chicago"),
         ("cli:ops", "import_source_added", "import_source:Chicago"),
     ]
+
+
+async def test_a_source_is_renamed_but_not_onto_another_name(archive: Archive) -> None:
+    chicago = await archive.import_sources.add(make_source(), actor="test")
+    await archive.import_sources.add(make_source(name="Dallas"), actor="test")
+    renamed = await archive.import_sources.save(
+        dataclasses.replace(chicago, name="Illinois"), actor="test"
+    )
+    assert renamed.id == chicago.id
+    assert [s.name for s in await archive.import_sources.list()] == ["Dallas", "Illinois"]
+    with pytest.raises(ConfigurationError) as caught:
+        await archive.import_sources.save(dataclasses.replace(renamed, name="Dallas"), actor="t")
+    assert caught.value.field == "name"
+
+
+async def test_a_deleted_source_is_gone_and_audited(archive: Archive) -> None:
+    await archive.import_sources.add(make_source(), actor="test")
+    await archive.import_sources.delete("Chicago", actor="admin")
+    assert await archive.import_sources.list() == []
+    entry = (await archive.audit.list(limit=1))[0]
+    assert (entry.actor, entry.action, entry.target) == (
+        "admin",
+        "import_source_deleted",
+        "import_source:Chicago",
+    )
+    with pytest.raises(ConfigurationError):
+        await archive.import_sources.delete("Chicago", actor="admin")
+
+
+async def test_a_source_in_use_by_a_policy_is_not_deleted(archive: Archive) -> None:
+    await archive.import_sources.add(make_source(), actor="test")
+    await archive.policies.add(Policy(name="US", import_sources=("Chicago",)), actor="test")
+    with pytest.raises(ConfigurationError, match="used by the policies 'US'"):
+        await archive.import_sources.delete("Chicago", actor="admin")
+    assert [s.name for s in await archive.import_sources.list()] == ["Chicago"]
+
+
+async def test_a_source_with_conversations_is_not_deleted(archive: Archive) -> None:
+    source = await archive.import_sources.add(make_source(), actor="test")
+    await archive.conversations.save(conversation(source.id or 0, "c-1", user_login=None))
+    with pytest.raises(ConfigurationError, match="1 conversations were imported"):
+        await archive.import_sources.delete("Chicago", actor="admin")

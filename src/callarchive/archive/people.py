@@ -9,13 +9,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callarchive.archive._context import Context, upsert_insert
 from callarchive.archive.audit import write_entry
 from callarchive.archive.database import translate_errors
-from callarchive.archive.schema import ExtensionRow, PartitionRow, UserRow, user_partitions
+from callarchive.archive.schema import (
+    ConversationRow,
+    ExtensionRow,
+    PartitionRow,
+    UserRow,
+    user_partitions,
+)
 from callarchive.configuration import Extension, ExtensionType, Role, User
 from callarchive.errors import ConfigurationError
 
@@ -44,13 +50,43 @@ class Users:
     async def get(self, login: str) -> User:
         """The user with this login; `ConfigurationError` when there is none."""
         async with translate_errors(), self._context.sessions() as session:
-            row = await _user_row(session, login)
-            if row is None:
+            return (await _to_users(session, [await _existing_user(session, login)]))[0]
+
+    async def delete(self, login: str, *, actor: str) -> None:
+        """Delete the user `login` with their extensions, sessions and API keys.
+
+        `ConfigurationError` when there is none, for the acting user themselves, and for a user
+        with recorded conversations: those would lose their owner, and with it the access of the
+        owner's supervisors (turn `recorded` off instead). Users they supervised keep no
+        supervisor.
+        """
+        async with translate_errors(), self._context.sessions.begin() as session:
+            row = await _existing_user(session, login)
+            if row.login == actor:
                 raise ConfigurationError(
-                    f"there is no user with login {login!r} (see `callarchive user list`)",
+                    "you cannot delete your own account; expected another user", field="login"
+                )
+            recorded = await session.scalar(
+                select(func.count()).where(ConversationRow.recorded_user_id == row.id)
+            )
+            if recorded:
+                raise ConfigurationError(
+                    f"{recorded} conversations are recorded for {row.login!r}; deleting the user "
+                    "would take them away from their supervisors; turn 'recorded' off instead",
                     field="login",
                 )
-            return (await _to_users(session, [row]))[0]
+            supervised = (
+                await session.scalars(select(UserRow.login).where(UserRow.supervisor_id == row.id))
+            ).all()
+            await session.delete(row)
+            write_entry(
+                session,
+                at=self._context.now(),
+                actor=actor,
+                action="user_deleted",
+                target=f"user:{login}",
+                details={"supervised": list(supervised)},
+            )
 
     async def list(self) -> list[User]:
         """Every user, by login."""
@@ -69,6 +105,30 @@ class Extensions:
         """Store a new extension; `ConfigurationError` when its user is unknown or it overlaps."""
         async with translate_errors(), self._context.sessions.begin() as session:
             return await save_extension(session, self._context, extension, actor=actor)
+
+    async def delete(self, extension_id: int, *, actor: str) -> Extension:
+        """Delete one extension by id; the deleted one. `ConfigurationError` when there is none."""
+        async with translate_errors(), self._context.sessions.begin() as session:
+            found = (
+                await session.execute(
+                    select(ExtensionRow, UserRow.login)
+                    .join(UserRow, UserRow.id == ExtensionRow.user_id)
+                    .where(ExtensionRow.id == extension_id)
+                )
+            ).first()
+            if found is None:
+                raise ConfigurationError(f"no extension has id {extension_id}", field="id")
+            extension = _to_extension(found[0], found[1])
+            await session.delete(found[0])
+            write_entry(
+                session,
+                at=self._context.now(),
+                actor=actor,
+                action="extension_deleted",
+                target=f"extension:{extension.type.value}:{extension.value}",
+                details={"user": extension.user, "period": _period(extension)},
+            )
+            return extension
 
     async def list(self, *, user: str | None = None) -> list[Extension]:
         """Every extension (of one user when given), by type and value."""
@@ -285,6 +345,15 @@ def _to_extension(row: ExtensionRow, login: str) -> Extension:
         valid_to=row.valid_to,
         id=row.id,
     )
+
+
+async def _existing_user(session: AsyncSession, login: str) -> UserRow:
+    row = await _user_row(session, login)
+    if row is None:
+        raise ConfigurationError(
+            f"there is no user with login {login!r} (see `callarchive user list`)", field="login"
+        )
+    return row
 
 
 async def _user_row(session: AsyncSession, login: str) -> UserRow | None:

@@ -58,13 +58,20 @@ class Policies:
     async def get(self, name: str) -> Policy:
         """The policy called `name`; `ConfigurationError` when there is none."""
         async with translate_errors(), self._context.sessions() as session:
-            row = await _row_by_name(session, name)
-            if row is None:
-                raise ConfigurationError(
-                    f"there is no policy named {name!r} (see `callarchive policy list`)",
-                    field="name",
-                )
-            return await _to_policy(session, row)
+            return await _to_policy(session, await _existing(session, name))
+
+    async def delete(self, name: str, *, actor: str) -> None:
+        """Delete the policy `name`; `ConfigurationError` when there is none.
+
+        Its conversations, alerts and batch reports stay, no longer linked to a policy.
+        """
+        async with translate_errors(), self._context.sessions.begin() as session:
+            row = await _existing(session, name)
+            target = f"policy:{row.name}"
+            await session.delete(row)
+            write_entry(
+                session, at=self._context.now(), actor=actor, action="policy_deleted", target=target
+            )
 
     async def get_by_id(self, policy_id: int) -> Policy:
         """The policy with this archive id; `ConfigurationError` when there is none."""
@@ -77,12 +84,7 @@ class Policies:
     async def set_enabled(self, name: str, enabled: bool, *, actor: str) -> Policy:
         """Enable or disable the policy `name` (a running run finishes its window)."""
         async with translate_errors(), self._context.sessions.begin() as session:
-            row = await _row_by_name(session, name)
-            if row is None:
-                raise ConfigurationError(
-                    f"there is no policy named {name!r} (see `callarchive policy list`)",
-                    field="name",
-                )
+            row = await _existing(session, name)
             row.enabled = enabled
             row.updated_at = self._context.now()
             write_entry(
@@ -135,7 +137,12 @@ async def save_policy(
     """Insert or replace (by id, else by name) inside the caller's transaction."""
     source_ids = await _source_ids(session, policy.import_sources)
     row = await session.get(PolicyRow, policy.id) if policy.id is not None else None
-    row = row or await _row_by_name(session, policy.name)
+    named = await _row_by_name(session, policy.name)
+    if row is not None and named is not None and named.id != row.id:
+        raise ConfigurationError(
+            f"another policy is named {policy.name!r}; expected a new name", field="name"
+        )
+    row = row or named
     now = context.now()
     action = "policy_changed"
     if row is None:
@@ -253,6 +260,15 @@ def _schedule(row: PolicyRow) -> Schedule:
 
 def _to_server(row: ServerRow) -> Server:
     return Server(name=row.name, host=row.host, last_heartbeat=row.last_heartbeat, id=row.id)
+
+
+async def _existing(session: AsyncSession, name: str) -> PolicyRow:
+    row = await _row_by_name(session, name)
+    if row is None:
+        raise ConfigurationError(
+            f"there is no policy named {name!r} (see `callarchive policy list`)", field="name"
+        )
+    return row
 
 
 async def _row_by_name(session: AsyncSession, name: str) -> PolicyRow | None:

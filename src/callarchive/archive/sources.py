@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callarchive.archive._context import Context
 from callarchive.archive.audit import write_entry
 from callarchive.archive.database import translate_errors
-from callarchive.archive.schema import ImportSourceRow
+from callarchive.archive.schema import (
+    ConversationRow,
+    ImportSourceRow,
+    PolicyRow,
+    policy_import_sources,
+)
 from callarchive.configuration import (
     SECRET_FIELDS,
     Codec,
@@ -75,14 +80,49 @@ class ImportSources:
     async def get(self, name: str) -> ImportSource:
         """The import source called `name`; `ConfigurationError` when there is none."""
         async with translate_errors(), self._context.sessions() as session:
-            row = await _row_by_name(session, name)
-            if row is None:
+            return to_import_source(await _existing(session, name), self._context.box)
+
+    async def delete(self, name: str, *, actor: str) -> None:
+        """Delete the import source `name`.
+
+        `ConfigurationError` when there is none, while a policy uses it, or once conversations
+        were imported from it (the archive keeps them, and they name their source).
+        """
+        async with translate_errors(), self._context.sessions.begin() as session:
+            row = await _existing(session, name)
+            policies = (
+                await session.scalars(
+                    select(PolicyRow.name)
+                    .join(policy_import_sources, policy_import_sources.c.policy_id == PolicyRow.id)
+                    .where(policy_import_sources.c.import_source_id == row.id)
+                    .order_by(PolicyRow.name)
+                )
+            ).all()
+            if policies:
                 raise ConfigurationError(
-                    f"there is no import source named {name!r}; expected one of "
-                    f"{await _names(session)} (see `callarchive source list`)",
+                    f"{row.name!r} is used by the policies {', '.join(map(repr, policies))}; "
+                    "remove it from them (or delete them) first",
                     field="name",
                 )
-            return to_import_source(row, self._context.box)
+            imported = await session.scalar(
+                select(func.count()).where(ConversationRow.import_source_id == row.id)
+            )
+            if imported:
+                raise ConfigurationError(
+                    f"{imported} conversations were imported from {row.name!r} and the archive "
+                    "keeps them with their source; an import source with conversations cannot "
+                    "be deleted (disable its policies instead)",
+                    field="name",
+                )
+            target = f"import_source:{row.name}"
+            await session.delete(row)
+            write_entry(
+                session,
+                at=self._context.now(),
+                actor=actor,
+                action="import_source_deleted",
+                target=target,
+            )
 
     async def get_by_id(self, source_id: int) -> ImportSource:
         """The import source with this archive id; `ConfigurationError` when there is none."""
@@ -104,7 +144,13 @@ async def save_import_source(
 ) -> ImportSource:
     """Insert or replace (by id, else by name) inside the caller's transaction."""
     row = await session.get(ImportSourceRow, source.id) if source.id is not None else None
-    row = row or await _row_by_name(session, source.name)
+    named = await _row_by_name(session, source.name)
+    if row is not None and named is not None and named.id != row.id:
+        raise ConfigurationError(
+            f"another import source is named {source.name!r}; expected a new name",
+            field="name",
+        )
+    row = row or named
     now = context.now()
     action = "import_source_changed"
     if row is None:
@@ -174,6 +220,17 @@ async def _row_by_name(session: AsyncSession, name: str) -> ImportSourceRow | No
     row: ImportSourceRow | None = await session.scalar(
         select(ImportSourceRow).where(ImportSourceRow.name == name.strip())
     )
+    return row
+
+
+async def _existing(session: AsyncSession, name: str) -> ImportSourceRow:
+    row = await _row_by_name(session, name)
+    if row is None:
+        raise ConfigurationError(
+            f"there is no import source named {name!r}; expected one of "
+            f"{await _names(session)} (see `callarchive source list`)",
+            field="name",
+        )
     return row
 
 
