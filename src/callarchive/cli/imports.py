@@ -21,7 +21,9 @@ from callarchive.errors import ConfigurationError
 from callarchive.genesys import EncryptedTokenVault, GenesysClient
 from callarchive.imports import Cursor, CursorError, connect_source, lag
 from callarchive.imports.cursor import parse as parse_cursor
+from callarchive.imports.cursor import parse_time
 from callarchive.imports.lock import run_lock
+from callarchive.imports.progress import CursorState, read_cursor
 from callarchive.imports.report import notification_text
 from callarchive.imports.retry_buffer import Cdr, Entry, RetryBuffer, RetryReason
 from callarchive.imports.run import ImportRun, RunResult, RunStatus
@@ -285,25 +287,28 @@ def cursor_show(ctx: click.Context, policy_name: str, source_name: str) -> None:
     """Print the cursor file's line and where it lives."""
     wired = wiring(ctx)
 
-    async def show() -> tuple[str, bytes | None, ImportSource]:
+    async def show() -> CursorState:
         policy, source = await _pair(wired, policy_name, source_name)
         folders = pair_folders(policy.id or 0, source.id or 0)
-        return folders.cursor, await wired.work_store().get(folders.cursor), source
+        return await read_cursor(
+            wired.work_store(),
+            folders,
+            recording_start=source.recording_start,
+            now=wired.clock.now(),
+        )
 
-    key, data, source = run(show())
-    click.echo(f"file: {key}")
-    if data is None:
-        start = source.recording_start.astimezone(dt.UTC)
+    state = run(show())
+    click.echo(f"file: {state.key}")
+    if state.line is None:
+        start = state.position
         click.echo(f"no cursor yet: the first run starts at {start:%Y.%m.%d %H:%M:%S} UTC")
         return
-    click.echo(data.decode("utf-8", "replace").rstrip("\n"))
-    try:
-        found = parse_cursor(data, now=wired.clock.now(), source=key)
-    except CursorError as error:
-        click.echo(f"warning: {error}", err=True)
+    click.echo(state.line)
+    if state.error is not None:
+        click.echo(f"warning: {state.error}", err=True)
         ctx.exit(1)
-    behind = lag(found.position, wired.clock.now())
-    click.echo(f"position: {found.position:%Y-%m-%d %H:%M:%S} UTC, lag {behind}")
+    behind = lag(state.position, wired.clock.now())
+    click.echo(f"position: {state.position:%Y-%m-%d %H:%M:%S} UTC, lag {behind}")
 
 
 @cursor.command("set")
@@ -321,7 +326,7 @@ def cursor_set(ctx: click.Context, policy_name: str, source_name: str, timestamp
     async def set_() -> str:
         policy, source = await _pair(wired, policy_name, source_name)
         folders = pair_folders(policy.id or 0, source.id or 0)
-        position = _timestamp(timestamp)
+        position = parse_time(timestamp)
         if position > wired.clock.now():
             raise ConfigurationError(
                 "lies in the future; expected a time before the failure", field="timestamp"
@@ -347,22 +352,7 @@ def cursor_set(ctx: click.Context, policy_name: str, source_name: str, timestamp
         return folders.cursor
 
     key = run(set_())
-    click.echo(f"cursor {key} set to {_timestamp(timestamp):%Y.%m.%d %H:%M:%S} UTC")
-
-
-def _timestamp(text: str) -> dt.datetime:
-    try:
-        return parse_cursor(f";{text.strip()}").position
-    except CursorError:
-        pass
-    try:
-        parsed = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ConfigurationError(
-            f"{text!r} is not a time; expected YYYY.MM.DD HH:MM:SS.mmm (UTC) or ISO 8601",
-            field="timestamp",
-        ) from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    click.echo(f"cursor {key} set to {parse_time(timestamp):%Y.%m.%d %H:%M:%S} UTC")
 
 
 # -- retry buffer ----------------------------------------------------------------------------
@@ -423,7 +413,7 @@ def buffer_add(
         buffer, policy, source = await _buffer(wired, policy_name, source_name)
         cdr = Cdr(
             conversation_id=conversation_id,
-            conversation_start=_timestamp(start_text),
+            conversation_start=parse_time(start_text),
             policy_id=policy.id or 0,
             import_source_id=source.id or 0,
             reason=RetryReason.MANUAL,

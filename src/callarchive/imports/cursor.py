@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from callarchive.errors import FatalError
+from callarchive.errors import ConfigurationError, FatalError
 
 FORMAT_HINT = (
     "<conversation id>;YYYY.MM.DD HH:MM:SS.mmm (UTC), e.g. 3f2a...;2023.02.02 07:00:00.000"
@@ -82,3 +82,20 @@ def parse(
             "as the maintenance procedure says"
         )
     return cursor
+
+
+def parse_time(text: str) -> dt.datetime:
+    """A time an operator typed: `YYYY.MM.DD HH:MM:SS.mmm` (UTC, the cursor's form) or ISO 8601
+    (UTC when it names no zone); `ConfigurationError` (field "timestamp") otherwise."""
+    try:
+        return parse(f";{text.strip()}").position
+    except CursorError:
+        pass
+    try:
+        parsed = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigurationError(
+            f"{text!r} is not a time; expected YYYY.MM.DD HH:MM:SS.mmm (UTC) or ISO 8601",
+            field="timestamp",
+        ) from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
