@@ -33,6 +33,7 @@ from tests.archive.builders import conversation
 from tests.configuration.builders import make_source
 
 PASSWORD = "correct horse battery"
+PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
 T0 = dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.UTC)
 
 # login, role, supervisor, partitions
@@ -108,7 +109,7 @@ class Site:
                     partitions=partitions,
                 )
                 await archive.users.add(user, actor="test")
-                await archive.accounts.set_password(login, hash_password(PASSWORD), actor="test")
+                await archive.accounts.set_password(login, PASSWORD_HASH, actor="test")
             store = ObjectStore.from_url(str(self.media_folder))
             self.media = tone_wav()
             source_id = self.source.id or 0
