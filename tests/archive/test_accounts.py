@@ -112,9 +112,8 @@ async def test_a_session_lives_until_it_expires_or_closes(
     archive: Archive, source: ImportSource
 ) -> None:
     del source
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
     await archive.accounts.open_session(
-        "jane", token_sha256="t" * 64, csrf_token="c" * 64, expires_at=later
+        "jane", token_sha256="t" * 64, csrf_token="c" * 64, idle=dt.timedelta(hours=1)
     )
     opened = await archive.accounts.session("t" * 64)
     assert opened is not None
@@ -122,18 +121,16 @@ async def test_a_session_lives_until_it_expires_or_closes(
     await archive.accounts.close_session("t" * 64)
     assert await archive.accounts.session("t" * 64) is None
 
-    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     await archive.accounts.open_session(
-        "jane", token_sha256="e" * 64, csrf_token="c" * 64, expires_at=past
+        "jane", token_sha256="e" * 64, csrf_token="c" * 64, idle=-dt.timedelta(seconds=1)
     )
     assert await archive.accounts.session("e" * 64) is None
 
 
 async def test_a_new_password_closes_every_session(archive: Archive, source: ImportSource) -> None:
     del source
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
     await archive.accounts.open_session(
-        "jane", token_sha256="t" * 64, csrf_token="c" * 64, expires_at=later
+        "jane", token_sha256="t" * 64, csrf_token="c" * 64, idle=dt.timedelta(hours=1)
     )
     await archive.accounts.set_password("jane", "$argon2id$hash", actor="admin")
     assert await archive.accounts.session("t" * 64) is None

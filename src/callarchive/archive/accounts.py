@@ -157,9 +157,10 @@ class Accounts:
     # -- sessions --------------------------------------------------------------------------
 
     async def open_session(
-        self, login: str, *, token_sha256: str, csrf_token: str, expires_at: dt.datetime
+        self, login: str, *, token_sha256: str, csrf_token: str, idle: dt.timedelta
     ) -> None:
-        """A new session of `login` (the sign-in is written to the audit log)."""
+        """A new session of `login` that expires after `idle` without activity (the sign-in is
+        written to the audit log)."""
         now = self._context.now()
         async with translate_errors(), self._context.sessions.begin() as session:
             row = await _user(session, login)
@@ -170,7 +171,7 @@ class Accounts:
                     csrf_token=csrf_token,
                     created_at=now,
                     last_seen_at=now,
-                    expires_at=expires_at,
+                    expires_at=now + idle,
                 )
             )
             await session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at <= now))

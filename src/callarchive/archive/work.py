@@ -3,7 +3,7 @@
 Keys are '/'-separated paths relative to the work root, in the seed's layout:
 
     cdrimport/GenesysCloud/work/<policyId>_<importSourceId>/        encrypted token, downloads
-    cdrimport/GenesysCloud/laststate/<policyId>_<importSourceId>/   <pair>.cursor
+    cdrimport/GenesysCloud/laststate/<policyId>_<importSourceId>/   <pair>.cursor, <pair>.partitions
     cdrimport/GenesysCloud/retryBuffer/<policyId>_<importSourceId>/ CDR XML files
 
 On a local folder (the default) a key is exactly that file, so an operator can read and edit it
@@ -53,6 +53,11 @@ class PairFolders:
     def cursor(self) -> str:
         """The cursor file: `laststate/<pair>/<pair>.cursor`."""
         return f"{self.laststate}/{self.name}.cursor"
+
+    @property
+    def partitions(self) -> str:
+        """The partition backfill's progress: `laststate/<pair>/<pair>.partitions`."""
+        return f"{self.laststate}/{self.name}.partitions"
 
     @property
     def retry_buffer(self) -> str:

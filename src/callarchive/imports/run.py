@@ -46,7 +46,9 @@ from callarchive.genesys import (
 from callarchive.imports import metadata
 from callarchive.imports.cursor import Cursor, CursorError
 from callarchive.imports.cursor import parse as parse_cursor
+from callarchive.imports.jobs import fulfilled_job
 from callarchive.imports.media import MediaFetcher, Target
+from callarchive.imports.partitions import PartitionBackfill
 from callarchive.imports.report import Outcome, notification_text
 from callarchive.imports.retry_buffer import Cdr, RetryBuffer, RetryReason
 from callarchive.imports.users import UserDirectory
@@ -57,8 +59,6 @@ log = structlog.get_logger("callarchive.imports")
 
 RETRY_BATCH = 25
 CONCURRENCY = 8
-JOB_POLL_S = 2.0
-JOB_PATIENCE_S = 1800.0
 # A retried CDR's start may be given to the second (CDRs written by hand, from the export); the
 # details query matches conversations whose lifetime overlaps the interval.
 RETRY_START_SLACK = dt.timedelta(seconds=1)
@@ -139,6 +139,14 @@ class ImportRun:
         self.buffer = RetryBuffer(work, self.folders)
         self.media = MediaFetcher(client, objects, clock, scratch=scratch)
         self.users = UserDirectory(client, clock, dt.timedelta(minutes=source.cache_lifetime_min))
+        self.partitions = PartitionBackfill(
+            archive=archive,
+            client=client,
+            work=work,
+            clock=clock,
+            folders=self.folders,
+            source=source,
+        )
         self._progress = progress
         self._limit = asyncio.Semaphore(concurrency)
         self._started = clock.now()
@@ -190,8 +198,9 @@ class ImportRun:
                 f"retry buffer file {rejected.key} cannot be read ({rejected.error}); "
                 "it was moved to the rejected folder",
             )
-        found, window = await self._discover(window)
-        retried = await self._retried(cdrs)
+        backfilled = await self.partitions.position()
+        found, window = await self._discover(window, backfilled)
+        retried = await self._retried(cdrs, backfilled)
         rules = await self._rules()
         items = _merged(found, retried)
         await self.users.load(uid for item in items for uid in metadata.user_ids(item.conversation))
@@ -213,9 +222,11 @@ class ImportRun:
             new_cursor = Cursor(
                 position=window.end, conversation_id=last[-1] if last else cursor.conversation_id
             )
+        full = window.start + dt.timedelta(minutes=self.source.batch_duration_min)
+        await self._backfill_partitions(new_cursor, caught_up=window.empty or window.end < full)
+        if not window.empty:
             await self.work.put(self.folders.cursor, new_cursor.render().encode())
         status = RunStatus.NOTHING_DUE if window.empty else RunStatus.COMPLETED
-        full = window.start + dt.timedelta(minutes=self.source.batch_duration_min)
         report = await self._report(window)
         log.info(
             "run_finished",
@@ -238,18 +249,32 @@ class ImportRun:
             return Cursor(position=self.source.recording_start.astimezone(dt.UTC))
         return parse_cursor(data, now=self.clock.now(), source=self.folders.cursor)
 
+    async def _backfill_partitions(self, cursor: Cursor, *, caught_up: bool) -> None:
+        """A partition backfill step when one is due; its failure is the next run's to retry
+        and leaves the window's import as it is."""
+        try:
+            await self.partitions.step(cursor=cursor.position, caught_up=caught_up)
+        except (GenesysError, RetryableError) as error:
+            log.warning("partition_backfill_failed", error=str(error))
+
     async def _rules(self) -> RuleBook:
         configuration = await self.archive.load_configuration()
         return RuleBook(configuration.users, configuration.extensions)
 
     # -- discovery -------------------------------------------------------------------------
 
-    async def _discover(self, window: Window) -> tuple[list[Conversation], Window]:
+    async def _discover(
+        self, window: Window, backfilled: dt.datetime | None
+    ) -> tuple[list[Conversation], Window]:
         """The window's conversations (started inside it), in start order; the window may
-        shrink to what the async jobs' data covers."""
+        shrink to what the async jobs' data covers, or to the part behind the partition
+        backfill (read through a job, for its participant attributes)."""
         if window.empty:
             return [], window
-        if needs_async_job(window, self.clock.now()):
+        if backfilled is not None and window.start < backfilled:
+            window = Window(start=window.start, end=min(window.end, backfilled))
+            found = await self._by_job(window.start, window.end, ())
+        elif needs_async_job(window, self.clock.now()):
             available = await self.client.data_availability()
             if window.end > available:
                 window = Window(start=window.start, end=max(window.start, available))
@@ -264,19 +289,14 @@ class ImportRun:
     async def _by_job(
         self, start: dt.datetime, end: dt.datetime, ids: Sequence[str]
     ) -> list[Conversation]:
-        job_id = await self.client.submit_details_job(start, end, conversation_ids=ids)
-        waited = 0.0
-        while (state := (await self.client.details_job_status(job_id)).state) != "FULFILLED":
-            if state in ("FAILED", "CANCELLED", "EXPIRED") or waited > JOB_PATIENCE_S:
-                raise RetryableError(f"the analytics details job {job_id} ended {state}")
-            await self.clock.sleep(JOB_POLL_S)
-            waited += JOB_POLL_S
+        job_id = await fulfilled_job(self.client, self.clock, start, end, ids)
         found = [c async for c in self.client.details_job_results(job_id)]
         await self.client.delete_details_job(job_id)
         return found
 
-    async def _retried(self, cdrs: Sequence[Cdr]) -> list[_Item]:
-        """The conversations of retried CDRs, fetched again from Genesys."""
+    async def _retried(self, cdrs: Sequence[Cdr], backfilled: dt.datetime | None) -> list[_Item]:
+        """The conversations of retried CDRs, fetched again from Genesys (through a job when
+        too old for the query or behind the partition backfill)."""
         items: list[_Item] = []
         for cdr in cdrs:
             if cdr.reason is RetryReason.DELETE_PENDING:
@@ -284,7 +304,8 @@ class ImportRun:
             start = cdr.conversation_start - RETRY_START_SLACK
             end = cdr.conversation_start + RETRY_START_SLACK
             try:
-                if needs_async_job(Window(start=start, end=end), self.clock.now()):
+                behind = backfilled is not None and cdr.conversation_start < backfilled
+                if behind or needs_async_job(Window(start=start, end=end), self.clock.now()):
                     found = await self._by_job(start, end, [cdr.conversation_id])
                 else:
                     found = [

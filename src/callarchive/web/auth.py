@@ -186,7 +186,7 @@ async def sign_in(state: WebState, login: str, password: str, *, address: str) -
         account.login,
         token_sha256=security.digest(token),
         csrf_token=security.new_token(),
-        expires_at=now + state.session_idle,
+        idle=state.session_idle,
     )
     return token
 
