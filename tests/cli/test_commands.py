@@ -14,6 +14,7 @@ import pytest
 from callarchive.archive import Archive, head_revision
 from callarchive.cli import ProbeResult
 from callarchive.configuration import User
+from callarchive.web.security import verify_password
 from tests.archive.builders import conversation
 from tests.cli.harness import NOW, SOURCE_ARGS, FakeProbe, Installation
 
@@ -391,3 +392,26 @@ def test_the_installed_command_prints_errors_without_traceback(tmp_path: Path) -
     )
     assert bad.returncode == 2
     assert "CALLARCHIVE_DATABASE_URL: unsupported database 'mysql'" in bad.stderr
+
+
+def test_user_password_stores_only_a_hash_that_signs_in(installation: Installation) -> None:
+    assert installation.run("user", "add", "--login", "ada", "--name", "Ada").exit_code == 0
+    short = installation.run("user", "password", "ada", "--password-stdin", input="short\n")
+    assert short.exit_code == 2
+    assert "at least 12 characters" in short.stderr
+    result = installation.run(
+        "user", "password", "ada", "--password-stdin", input="a good long password\n"
+    )
+    assert result.exit_code == 0, result.output
+    unknown = installation.run("user", "password", "nobody", "--password-stdin", input="x" * 20)
+    assert unknown.exit_code == 2
+
+    async def stored_hash() -> str | None:
+        async with installation.wiring().archive() as archive:
+            account = await archive.accounts.get("ada")
+            return account.password_hash if account else None
+
+    stored = asyncio.run(stored_hash())
+    assert stored is not None
+    assert "a good long password" not in stored
+    assert verify_password(stored, "a good long password")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -18,7 +19,9 @@ from callarchive.configuration import (
     parse_policy,
     parse_user,
 )
+from callarchive.errors import ConfigurationError
 from callarchive.imports import notification_text
+from callarchive.web import hash_password, password_problem
 
 
 @click.group("policy")
@@ -177,6 +180,38 @@ def user_add(ctx: click.Context, /, **items: Any) -> None:
 
     stored = run(store())
     click.echo(f"added user {stored.login!r} (id {stored.id})")
+
+
+@user.command("password")
+@click.argument("login")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input instead of prompting.",
+)
+@click.pass_context
+def user_password(ctx: click.Context, login: str, password_stdin: bool) -> None:
+    """Set the web sign-in password of LOGIN (its sessions end).
+
+    The password is asked for twice, hidden, unless --password-stdin is given. Only its argon2
+    hash is stored.
+    """
+    password: str
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = str(click.prompt("password", hide_input=True, confirmation_prompt=True))
+    problem = password_problem(password)
+    if problem:
+        raise ConfigurationError(problem, field="password")
+
+    async def store() -> None:
+        async with wiring(ctx).archive() as archive:
+            await archive.users.get(login)
+            await archive.accounts.set_password(login, hash_password(password), actor=actor())
+
+    run(store())
+    click.echo(f"password of {login!r} set")
 
 
 @user.command("list")
