@@ -25,6 +25,8 @@ class AlertKind(StrEnum):
     BATCH_NOTIFICATION = "batch_notification"  # end of every run: what was imported
     CURSOR_INVALID = "cursor_invalid"  # the cursor file cannot be read; the run stops
     RETRY_FILE_REJECTED = "retry_file_rejected"  # a retry buffer file could not be read
+    # A recording was archived but cannot be decoded: its audio analysis fields stay empty.
+    MEDIA_UNDECODABLE = "media_undecodable"
 
     @property
     def heading(self) -> str:
@@ -62,6 +64,7 @@ _TITLES = {
     AlertKind.BATCH_NOTIFICATION: "Genesys Cloud import batch completed",
     AlertKind.CURSOR_INVALID: "Failed to retrieve next batch",
     AlertKind.RETRY_FILE_REJECTED: "Conversation failed to import",
+    AlertKind.MEDIA_UNDECODABLE: "Conversation failed to import",
 }
 _SEVERITIES = {
     AlertKind.BATCH_RETRIEVAL_FAILED: Severity.ERROR,
@@ -72,6 +75,7 @@ _SEVERITIES = {
     AlertKind.BATCH_NOTIFICATION: Severity.NOTIFICATION,
     AlertKind.CURSOR_INVALID: Severity.CRITICAL,
     AlertKind.RETRY_FILE_REJECTED: Severity.ERROR,
+    AlertKind.MEDIA_UNDECODABLE: Severity.WARNING,
 }
 
 

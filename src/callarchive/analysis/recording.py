@@ -39,7 +39,7 @@ def analyse(path: Path) -> Analysis:
         raise UndecodableMediaError(f"{path.name} holds no audio")
     seconds = FRAME_MS / 1000
     spans = [
-        [(start * seconds, end * seconds) for start, end in channel]
+        [(start * seconds, min(end, detector.frames) * seconds) for start, end in channel]
         for channel in detector.finish()
     ]
     return Analysis(figures=measure(spans, decoded.seconds), waveform=peaks.finish())

@@ -24,9 +24,12 @@ MARGIN_DB = 12.0
 SPEECH_RANGE_DB = 18.0
 FLOOR_DB = -50.0  # never call quieter frames speech: line noise, comfort noise
 CEILING_DB = -32.0  # always call louder frames speech, however noisy the line
-WINDOW_S = 10  # floor and speech level: the quietest and loudest tenth of the last 10 s
+WINDOW_S = 10  # over the last 10 s: the floor is the quietest tenth, speech the loudest 2 %
 BRIDGE_MS = 150
 MIN_SPEECH_MS = 60
+# Speech fades in and out over a few milliseconds below any threshold: measured on the
+# emulator's calls, segments come out one frame short at each end, so each end is moved out.
+PAD_FRAMES = 1
 
 Segment = tuple[int, int]  # frames [start, end)
 Frames = npt.NDArray[np.float64]
@@ -49,10 +52,10 @@ class _Channel:
 
     def threshold(self, levels: Frames) -> float:
         if levels.size:
-            tenth = levels.size // 10
-            ranked = np.partition(levels, (tenth, levels.size - 1 - tenth))
-            self.quiet.append(float(ranked[tenth]))
-            self.loud.append(float(ranked[levels.size - 1 - tenth]))
+            quiet, loud = levels.size // 10, levels.size - 1 - levels.size // 50
+            ranked = np.partition(levels, (quiet, loud))
+            self.quiet.append(float(ranked[quiet]))
+            self.loud.append(float(ranked[loud]))
         floor = min(self.quiet, default=FLOOR_DB) + MARGIN_DB
         speech = max(self.loud, default=FLOOR_DB) - SPEECH_RANGE_DB
         return float(np.clip(max(floor, speech), FLOOR_DB, CEILING_DB))
@@ -90,7 +93,7 @@ class _Channel:
 
     def _close(self, segment: Segment) -> None:
         if segment[1] - segment[0] >= self.shortest:
-            self.segments.append(segment)
+            self.segments.append((max(0, segment[0] - PAD_FRAMES), segment[1] + PAD_FRAMES))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -44,6 +44,7 @@ from callarchive.genesys import (
     RequestRejectedError,
 )
 from callarchive.imports import metadata
+from callarchive.imports.analysing import MediaAnalyser
 from callarchive.imports.cursor import Cursor, CursorError
 from callarchive.imports.cursor import parse as parse_cursor
 from callarchive.imports.jobs import fulfilled_job
@@ -138,6 +139,7 @@ class ImportRun:
         self.folders = pair_folders(policy.id, source.id)
         self.buffer = RetryBuffer(work, self.folders)
         self.media = MediaFetcher(client, objects, clock, scratch=scratch)
+        self.analyser = MediaAnalyser(objects, scratch=scratch)
         self.users = UserDirectory(client, clock, dt.timedelta(minutes=source.cache_lifetime_min))
         self.partitions = PartitionBackfill(
             archive=archive,
@@ -437,6 +439,7 @@ class ImportRun:
             return
         assert item.match is not None  # noqa: S101 - classified before fetching
         assert item.sides is not None  # noqa: S101
+        measured = await self.analyser.measure(outcome)
         archived = dataclasses.replace(
             metadata.build(
                 conversation,
@@ -449,10 +452,18 @@ class ImportRun:
                 location=self.location,
                 codec=self.source.codec,
             ),
-            recordings=tuple(outcome),
+            recordings=measured.recordings,
             media_complete=True,
+            **measured.fields,
         )
         saved = await self.archive.conversations.save(archived)
+        for failure in measured.undecodable:
+            await self._alert(
+                AlertKind.MEDIA_UNDECODABLE,
+                f"conversation {conversation.conversation_id}, recording {failure}; it is "
+                "archived without audio analysis",
+                conversation_id=saved.id,
+            )
         stored = dataclasses.replace(archived, id=saved.id)
         await self._delete_in_genesys(stored, item)
         item.entry = self._record(
