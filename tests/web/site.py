@@ -27,8 +27,9 @@ from callarchive.archive import Archive, ObjectStore, Recording, media_key
 from callarchive.cli.running import listening_socket
 from callarchive.clock import Clock, SystemClock
 from callarchive.configuration import Codec, ImportSource, Role, User
+from callarchive.imports import SourceProbe
 from callarchive.secrets import SecretBox
-from callarchive.web import WebState, create_app, hash_password
+from callarchive.web import RunNow, WebState, create_app, hash_password
 from tests.archive.builders import conversation
 from tests.configuration.builders import make_source
 
@@ -88,6 +89,8 @@ class Site:
     ids: dict[str, int] = dataclasses.field(default_factory=dict)
     source: ImportSource | None = None
     media: bytes = b""
+    probe: SourceProbe | None = None
+    run_now: RunNow | None = None
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
 
@@ -150,6 +153,8 @@ class Site:
             archive=self.archive(),
             media=ObjectStore.from_url(str(self.media_folder)),
             clock=self.clock,
+            probe=self.probe,
+            run_now=self.run_now,
         )
         sock = listening_socket("127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"

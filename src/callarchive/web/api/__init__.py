@@ -6,12 +6,12 @@ key (`Authorization: Bearer ca_…` or `X-API-Key`), which acts as its user.
 
 from fastapi import APIRouter
 
-from callarchive.web.api import conversations
+from callarchive.web.api import conversations, sources
 
 
 def routers() -> list[APIRouter]:
     """Every API router, mounted under `/api/v1`."""
-    return [conversations.router]
+    return [conversations.router, sources.router]
 
 
 __all__ = ["routers"]

@@ -2,12 +2,12 @@
 
 from fastapi import APIRouter
 
-from callarchive.web.pages import conversations, session
+from callarchive.web.pages import conversations, session, sources
 
 
 def routers() -> list[APIRouter]:
     """Every page router."""
-    return [session.router, conversations.router]
+    return [session.router, conversations.router, sources.router]
 
 
 __all__ = ["routers"]
