@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = None
     server_name: str | None = None
     """This node's server name (Execute Only on Selected Servers); default the host name."""
+    tls_certificate: Path | None = None
+    """PEM certificate (with its chain) of this installation (the seed's "Customer provides TLS
+    Certificate"): the web UI is served over HTTPS with it, and import sources that name no
+    client certificate present it to Genesys."""
+    tls_key: Path | None = None
+    """PEM private key of `tls_certificate` (default: the certificate file holds it too)."""
+    tls_key_password: SecretStr | None = None
+    """Password of an encrypted `tls_key`."""
     alert_min_severity: str = "Warning"
     """Alerts at least this severe are e-mailed, sent to syslog and posted to the webhook."""
     alert_group_minutes: int = Field(default=60, ge=0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import ipaddress
 import signal
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -283,15 +284,36 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def serve_node(node: Node, sock: socket.socket, stop: asyncio.Event) -> None:
-    """Serve the node's web app on `sock` and run the node until `stop`."""
-    server = _Uvicorn(uvicorn.Config(node.app(), log_level="warning", lifespan="off"))
+async def serve_node(
+    node: Node, sock: socket.socket, stop: asyncio.Event, *, tls: Settings | None = None
+) -> None:
+    """Serve the node's web app on `sock` (over HTTPS with the certificate of `tls`'s
+    settings, when given) and run the node until `stop`."""
+    certificate = tls.tls_certificate if tls is not None else None
+    key = (tls.tls_key or certificate) if tls is not None else None
+    password = tls.tls_key_password if tls is not None else None
+    config = uvicorn.Config(
+        node.app(tls=certificate is not None),
+        log_level="warning",
+        lifespan="off",
+        ssl_certfile=str(certificate) if certificate else None,
+        ssl_keyfile=str(key) if key else None,
+        ssl_keyfile_password=password.get_secret_value() if password else None,
+    )
+    server = _Uvicorn(config)
 
     async def stop_server() -> None:
         await stop.wait()
         server.should_exit = True
 
     await asyncio.gather(server.serve(sockets=[sock]), node.run(stop), stop_server())
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:
@@ -317,24 +339,42 @@ _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
 @click.option("--port", default=8080, show_default=True, help="port to listen on (0: any)")
+@click.option(
+    "--allow-http",
+    is_flag=True,
+    help="serve plain HTTP on a non-loopback address (behind a TLS-terminating proxy only)",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Run this node: the scheduler, the import runs, alert delivery, /metrics, /health, /ready.
+def serve(ctx: click.Context, host: str, port: int, allow_http: bool) -> None:
+    """Run this node: the web UI and REST API, the scheduler, the import runs, alert delivery,
+    /metrics, /health and /ready.
 
-    Stops on SIGTERM or SIGINT after the running windows have finished.
+    The web UI is served over HTTPS when CALLARCHIVE_TLS_CERTIFICATE is set, else plain HTTP,
+    which is allowed only on a loopback address unless --allow-http is given. Stops on SIGTERM
+    or SIGINT after the running windows have finished.
     """
     wired = wiring(ctx)
+    settings = wired.settings
+    https = settings.tls_certificate is not None
+    if not https and not _loopback(host) and not allow_http:
+        raise ConfigurationError(
+            f"serving plain HTTP on {host} would send passwords and recordings unencrypted; "
+            "set CALLARCHIVE_TLS_CERTIFICATE (and CALLARCHIVE_TLS_KEY), or put a TLS proxy in "
+            "front and pass --allow-http",
+            field="CALLARCHIVE_TLS_CERTIFICATE",
+        )
     metrics = Metrics()
     observed_logs(ctx, metrics)
     sock = listening_socket(host, port)
     bound = sock.getsockname()
-    click.echo(f"LISTENING http://{host}:{bound[1]} server {wired.settings.resolved_server_name}")
+    scheme = "https" if https else "http"
+    click.echo(f"LISTENING {scheme}://{host}:{bound[1]} server {settings.resolved_server_name}")
 
     async def main() -> None:
         async with wired.archive() as archive:
             stop = asyncio.Event()
             stop_on_signals(stop)
-            await serve_node(Node(wired, archive, metrics=metrics), sock, stop)
+            await serve_node(Node(wired, archive, metrics=metrics), sock, stop, tls=settings)
 
     try:
         run(main())
