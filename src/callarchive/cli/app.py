@@ -30,6 +30,7 @@ from callarchive.archive import (
 )
 from callarchive.clock import Clock, SystemClock
 from callarchive.errors import CallarchiveError, ConfigurationError, FatalError
+from callarchive.genesys import TlsSettings
 from callarchive.imports import SourceProbe, genesys_probe
 from callarchive.secrets import Secret, SecretBox, load_secret_box
 from callarchive.settings import Settings
@@ -52,7 +53,22 @@ class Wiring:
         if self.probe_override is not None:
             return self.probe_override
         return genesys_probe(
-            self.clock, certificate_folder=str(self.settings.home / "certificates")
+            self.clock,
+            certificate_folder=str(self.settings.home / "certificates"),
+            server_certificate=self.server_certificate(),
+        )
+
+    def server_certificate(self) -> TlsSettings | None:
+        """The installation's certificate (CALLARCHIVE_TLS_*), the default client certificate
+        of import sources that name none."""
+        settings = self.settings
+        if settings.tls_certificate is None:
+            return None
+        password = settings.tls_key_password
+        return TlsSettings(
+            certificate=str(settings.tls_certificate),
+            key_file=str(settings.tls_key or settings.tls_certificate),
+            key_password=password.get_secret_value() if password else None,
         )
 
     @classmethod

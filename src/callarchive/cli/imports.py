@@ -76,7 +76,11 @@ async def pair_client(
     vault = EncryptedTokenVault(wired.work_store(), f"{folders.work}/token", wired.box().fernet)
     certificates = str(wired.settings.home / "certificates")
     async with connect_source(
-        source, clock=wired.clock, vault=vault, certificate_folder=certificates
+        source,
+        clock=wired.clock,
+        vault=vault,
+        certificate_folder=certificates,
+        server_certificate=wired.server_certificate(),
     ) as client:
         yield client
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from callarchive.clock import Clock
 from callarchive.configuration import ImportSource
 from callarchive.genesys import (
@@ -15,9 +17,17 @@ from callarchive.genesys import (
 
 
 def connection_settings(
-    source: ImportSource, *, certificate_folder: str | None = None
+    source: ImportSource,
+    *,
+    certificate_folder: str | None = None,
+    server_certificate: TlsSettings | None = None,
 ) -> ConnectionSettings:
-    """The Genesys connection an import source describes."""
+    """The Genesys connection an import source describes.
+
+    An import source that names no client certificate presents the installation's own
+    (`server_certificate`, from CALLARCHIVE_TLS_CERTIFICATE), as the seed says: "If not
+    configured, the server certificate is used."
+    """
     proxy = None
     if source.proxy_address:
         proxy = ProxySettings(
@@ -33,6 +43,13 @@ def connection_settings(
         key_password=source.tls_key_password.reveal() if source.tls_key_password else None,
         trust_list=source.tls_trust_list or None,
     )
+    if not source.tls_certificate and server_certificate is not None:
+        tls = dataclasses.replace(
+            tls,
+            certificate=server_certificate.certificate,
+            key_file=server_certificate.key_file,
+            key_password=server_certificate.key_password,
+        )
     return ConnectionSettings(
         auth_url=source.auth_url,
         api_url=source.api_url,
@@ -50,7 +67,10 @@ def connect_source(
     clock: Clock,
     vault: TokenVault | None = None,
     certificate_folder: str | None = None,
+    server_certificate: TlsSettings | None = None,
 ) -> GenesysClient:
     """A Genesys client for `source` (close it, or use it as an async context manager)."""
-    settings = connection_settings(source, certificate_folder=certificate_folder)
+    settings = connection_settings(
+        source, certificate_folder=certificate_folder, server_certificate=server_certificate
+    )
     return connect(settings, clock=clock, vault=vault)

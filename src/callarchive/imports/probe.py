@@ -15,7 +15,7 @@ from typing import Protocol
 
 from callarchive.clock import Clock
 from callarchive.configuration import ImportSource
-from callarchive.genesys import Conversation, GenesysClient, check_urls
+from callarchive.genesys import Conversation, GenesysClient, TlsSettings, check_urls
 from callarchive.imports.connection import connect_source
 
 SAMPLE = 10  # conversations checked against a batch download
@@ -39,12 +39,22 @@ class SourceProbe(Protocol):
     ) -> ProbeResult: ...
 
 
-def genesys_probe(clock: Clock, *, certificate_folder: str | None = None) -> SourceProbe:
+def genesys_probe(
+    clock: Clock,
+    *,
+    certificate_folder: str | None = None,
+    server_certificate: TlsSettings | None = None,
+) -> SourceProbe:
     """The real probe: talks to the import source's Genesys Cloud org."""
 
     async def probe(source: ImportSource, *, since: dt.datetime, until: dt.datetime) -> ProbeResult:
         warnings = check_urls(source.auth_url, source.api_url)
-        client = connect_source(source, clock=clock, certificate_folder=certificate_folder)
+        client = connect_source(
+            source,
+            clock=clock,
+            certificate_folder=certificate_folder,
+            server_certificate=server_certificate,
+        )
         async with client:
             token = await client.tokens.token()
             expires_in = int((token.expires_at - clock.now()).total_seconds())
