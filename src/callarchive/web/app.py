@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from callarchive import __version__
 from callarchive.errors import ConfigurationError
 from callarchive.web import api, pages
+from callarchive.web.api.problems import ERRORS
 from callarchive.web.auth import (
     CsrfError,
     ForbiddenError,
@@ -108,7 +109,7 @@ def create_app(state: WebState) -> FastAPI:
     for router in pages.routers():
         app.include_router(router)
     for router in api.routers():
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=ERRORS)
     app.add_exception_handler(SignInRequiredError, _sign_in_required)
     app.add_exception_handler(ForbiddenError, _forbidden)
     app.add_exception_handler(CsrfError, _forbidden)

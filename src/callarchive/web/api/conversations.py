@@ -14,6 +14,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from callarchive.archive import Conversation, export_record
+from callarchive.web.api.ids import ArchiveId
+from callarchive.web.api.problems import NOT_FOUND
 from callarchive.web.auth import CurrentViewer, NotFoundError, Viewer
 from callarchive.web.media import find_recording, media_response
 from callarchive.web.search import SearchForm, to_query
@@ -168,9 +170,9 @@ async def search_conversations(
     )
 
 
-@router.get("/conversations/{conversation_id}", responses={404: {"description": "Not found"}})
+@router.get("/conversations/{conversation_id}", responses=NOT_FOUND)
 async def get_conversation(
-    request: Request, viewer: CurrentViewer, conversation_id: int
+    request: Request, viewer: CurrentViewer, conversation_id: ArchiveId
 ) -> ConversationOut:
     """One conversation with its metadata and recordings."""
     state = web_state(request)
@@ -185,7 +187,7 @@ async def get_conversation(
     responses={
         200: {"content": {"audio/*": {}}, "description": "The media"},
         206: {"content": {"audio/*": {}}, "description": "The requested range"},
-        404: {"description": "Not found"},
+        **NOT_FOUND,
         416: {"description": "Range not satisfiable"},
     },
 )
@@ -193,7 +195,7 @@ async def recording_media(
     request: Request,
     viewer: CurrentViewer,
     *,
-    conversation_id: int,
+    conversation_id: ArchiveId,
     recording_id: str,
     codec: str,
     download: bool = False,

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from callarchive.archive import Direction, export_record
 from callarchive.errors import ConfigurationError
 from callarchive.web.api.conversations import media_url, visible_conversation, zones
+from callarchive.web.api.ids import ArchiveId
 from callarchive.web.auth import CurrentViewer
 from callarchive.web.search import PAGE_SIZES, SearchForm, to_query
 from callarchive.web.state import web_state
@@ -76,7 +77,7 @@ async def conversations_page(
 
 @router.get("/conversations/{conversation_id}")
 async def conversation_page(
-    request: Request, viewer: CurrentViewer, conversation_id: int
+    request: Request, viewer: CurrentViewer, conversation_id: ArchiveId
 ) -> Response:
     state = web_state(request)
     conversation = await visible_conversation(state, viewer, conversation_id)
