@@ -4,8 +4,9 @@
 2. creates a callarchive installation in `.demo/home` (SQLite and local folders, the embedded
    default), imports the configuration (an import source for the emulator, a policy, a user and
    extensions for every agent) with `callarchive config import`;
-3. imports everything up to now (`callarchive import run --until-caught-up`), then imports the
-   live traffic every minute until Ctrl-C.
+3. imports everything up to now (`callarchive import run --until-caught-up`);
+4. gives the demo administrator a password and runs `callarchive serve`: the web UI at a printed
+   local address, the scheduler importing the live traffic every minute, until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -25,6 +25,9 @@ from demo.configuration import configuration_for
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / ".demo"
 PORT = int(os.environ.get("DEMO_PORT", "8750"))
+WEB_PORT = int(os.environ.get("DEMO_WEB_PORT", "8080"))
+ADMIN = "admin"
+ADMIN_PASSWORD = "callarchive-demo"  # noqa: S105 - the demo's printed sign-in, loopback only
 POLICY = "Genesys import"
 HISTORY_HOURS = 6
 
@@ -36,6 +39,7 @@ def main() -> None:
     environment = {**os.environ, "CALLARCHIVE_HOME": str(home)}
     now = dt.datetime.now(dt.UTC)
     start = now.date() - dt.timedelta(days=1)
+    serve: subprocess.Popen[str] | None = None
     emulator = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
         [sys.executable, "-m", "genesys_emulator", "--demo", "--port", str(PORT),
          "--start", start.isoformat(), "--cache-dir", str(DEMO / "emulator-media")],
@@ -57,6 +61,12 @@ def main() -> None:
             availability_delay_min=2,
             batch_duration_min=240,
         )
+        for policy in document["policies"]:
+            policy["schedule"] = {"every_minutes": 1}  # live traffic near real time
+        document["users"].append(
+            {"login": ADMIN, "name": "Demo administrator", "role": "administrator",
+             "supervisor": None, "partitions": [], "recorded": False}
+        )  # fmt: skip
         (DEMO / "config.json").write_text(json.dumps(document, indent=2))
         _callarchive(environment, "db", "upgrade")
         _callarchive(environment, "config", "import", str(DEMO / "config.json"))
@@ -66,18 +76,31 @@ def main() -> None:
             environment, "import", "run", "--policy", POLICY, "--until-caught-up", quiet=True
         )
         _callarchive(environment, "cursor", "show", "--policy", POLICY, "--source", "Emulated org")
-        print(
-            f"\nThe archive: CALLARCHIVE_HOME={home} .venv/bin/callarchive conversations export "
-            "--format jsonl\nImporting live traffic every minute; Ctrl-C stops the demo."
+        _callarchive(
+            environment, "user", "password", ADMIN, "--password-stdin", stdin=ADMIN_PASSWORD
         )
-        while True:
-            time.sleep(60)
-            _callarchive(environment, "import", "run", "--policy", POLICY, quiet=True)
+        serve = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+            [sys.executable, "-m", "callarchive.cli", "--log-level", "warning", "serve",
+             "--port", str(WEB_PORT)],
+            env=environment,
+            stdout=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        web = _wait_listening(serve).rstrip("/")
+        print(
+            f"\n  Web UI:   {web}/   sign in as {ADMIN!r} with password {ADMIN_PASSWORD!r}"
+            f"\n  REST API: {web}/api/v1/docs"
+            f"\n  Archive:  CALLARCHIVE_HOME={home} .venv/bin/callarchive conversations export"
+            "\nLive traffic is imported every minute; Ctrl-C stops the demo."
+        )
+        serve.wait()
     except KeyboardInterrupt:
         print("\ndemo stopped")
     finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
+        for process in (serve, emulator):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
 
 
 def _wait_listening(process: subprocess.Popen[str]) -> str:
@@ -94,9 +117,13 @@ def _json(url: str) -> dict[str, object]:
         return dict(json.load(response))
 
 
-def _callarchive(environment: dict[str, str], *args: str, quiet: bool = False) -> None:
+def _callarchive(
+    environment: dict[str, str], *args: str, quiet: bool = False, stdin: str | None = None
+) -> None:
     command = [sys.executable, "-m", "callarchive.cli", *args]
-    result = subprocess.run(command, env=environment, capture_output=quiet, text=True, check=False)  # noqa: S603
+    result = subprocess.run(  # noqa: S603 - our own module
+        command, env=environment, capture_output=quiet, text=True, check=False, input=stdin
+    )
     if quiet and result.stdout:
         lines = result.stdout.splitlines()
         summaries = [line for line in lines if not line.startswith("  ")]

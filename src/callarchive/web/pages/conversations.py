@@ -16,6 +16,7 @@ from callarchive.web.auth import CurrentViewer
 from callarchive.web.search import PAGE_SIZES, SearchForm, to_query
 from callarchive.web.state import web_state
 from callarchive.web.templating import render, zone_of
+from callarchive.web.waveform import waveform_svg
 
 router = APIRouter(include_in_schema=False)
 
@@ -86,13 +87,18 @@ async def conversation_page(
     metadata.pop("recordings")
     reports = await state.archive.batch_reports.list(conversation_id=conversation.id, limit=5)
     source = await state.archive.import_sources.get_by_id(conversation.import_source_id)
-    players = [
-        {
-            "recording": recording,
-            "url": media_url(conversation, recording.recording_id, recording.codec.value),
-        }
-        for recording in conversation.recordings
-    ]
+    players = []
+    for recording in conversation.recordings:
+        peaks = await state.archive.conversations.waveform(
+            conversation.id or 0, recording.recording_id
+        )
+        players.append(
+            {
+                "recording": recording,
+                "url": media_url(conversation, recording.recording_id, recording.codec.value),
+                "waveform": waveform_svg(peaks) if peaks is not None else None,
+            }
+        )
     return render(
         request,
         "conversation.html",
