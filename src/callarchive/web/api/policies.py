@@ -15,12 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from callarchive.archive import BatchReport
 from callarchive.configuration import Policy, export_schedule, parse_policy
 from callarchive.errors import ConfigurationError
+from callarchive.web.api.problems import NOT_FOUND, Problem
 from callarchive.web.auth import Administrator, NotFoundError
 from callarchive.web.forms import POLICY_HELP
 from callarchive.web.state import WebState, web_state
 
 router = APIRouter(tags=["policies"])
 NO_SCHEDULER = "no scheduler runs in this process; start `callarchive worker` or use the CLI"
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"model": Problem, "description": "No scheduler runs in this process"}
+}
 
 
 class ActiveHoursModel(BaseModel):
@@ -204,14 +208,14 @@ async def add_policy(request: Request, viewer: Administrator, body: PolicyIn) ->
     return policy_out(await web_state(request).archive.policies.add(policy, actor=viewer.login))
 
 
-@router.get("/policies/{name}", responses={404: {"description": "Not found"}})
+@router.get("/policies/{name}", responses=NOT_FOUND)
 async def get_policy(request: Request, viewer: Administrator, name: str) -> PolicyOut:
     """One policy."""
     del viewer
     return policy_out(await stored_policy(web_state(request), name))
 
 
-@router.put("/policies/{name}", responses={404: {"description": "Not found"}})
+@router.put("/policies/{name}", responses=NOT_FOUND)
 async def change_policy(
     request: Request, viewer: Administrator, name: str, body: PolicyIn
 ) -> PolicyOut:
@@ -222,7 +226,7 @@ async def change_policy(
     return policy_out(await state.archive.policies.save(policy, actor=viewer.login))
 
 
-@router.delete("/policies/{name}", status_code=204, responses={404: {"description": "Not found"}})
+@router.delete("/policies/{name}", status_code=204, responses=NOT_FOUND)
 async def delete_policy(request: Request, viewer: Administrator, name: str) -> Response:
     """Delete a policy; its conversations and batch reports stay."""
     state = web_state(request)
@@ -231,7 +235,7 @@ async def delete_policy(request: Request, viewer: Administrator, name: str) -> R
     return Response(status_code=204)
 
 
-@router.post("/policies/{name}/enable", responses={404: {"description": "Not found"}})
+@router.post("/policies/{name}/enable", responses=NOT_FOUND)
 async def enable_policy(request: Request, viewer: Administrator, name: str) -> PolicyOut:
     """Enable the policy: its schedule starts runs again."""
     state = web_state(request)
@@ -239,7 +243,7 @@ async def enable_policy(request: Request, viewer: Administrator, name: str) -> P
     return policy_out(await state.archive.policies.set_enabled(name, True, actor=viewer.login))
 
 
-@router.post("/policies/{name}/disable", responses={404: {"description": "Not found"}})
+@router.post("/policies/{name}/disable", responses=NOT_FOUND)
 async def disable_policy(request: Request, viewer: Administrator, name: str) -> PolicyOut:
     """Disable the policy: no new runs start (a running one finishes its window)."""
     state = web_state(request)
@@ -250,7 +254,7 @@ async def disable_policy(request: Request, viewer: Administrator, name: str) -> 
 @router.post(
     "/policies/{name}/run",
     status_code=202,
-    responses={404: {"description": "Not found"}, 503: {"description": "No scheduler"}},
+    responses={**NOT_FOUND, **UNAVAILABLE},
 )
 async def run_policy(request: Request, viewer: Administrator, name: str) -> RunOut:
     """Run now: start a run of each of the policy's import sources in the background."""
@@ -259,7 +263,7 @@ async def run_policy(request: Request, viewer: Administrator, name: str) -> RunO
     return RunOut(started=await run_now(state, policy, actor=viewer.login))
 
 
-@router.get("/policies/{name}/reports", responses={404: {"description": "Not found"}})
+@router.get("/policies/{name}/reports", responses=NOT_FOUND)
 async def policy_reports(
     request: Request, viewer: Administrator, name: str, limit: int = 20
 ) -> list[ReportOut]:

@@ -23,6 +23,7 @@ from callarchive.configuration import (
     parse_import_source,
 )
 from callarchive.errors import CallarchiveError, ConfigurationError
+from callarchive.web.api.problems import NOT_FOUND, Problem
 from callarchive.web.auth import Administrator, NotFoundError
 from callarchive.web.forms import SOURCE_HELP
 from callarchive.web.state import WebState, web_state
@@ -37,6 +38,9 @@ _COMPANIONS = {
 }
 _KEEP = " Write-only: never returned. On PUT, null keeps the stored one; '' removes it."
 PROBE_RANGE = dt.timedelta(hours=1)
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": Problem, "description": "Refused: still in use"}
+}
 
 
 def _help(name: str, extra: str = "") -> Any:
@@ -185,7 +189,7 @@ async def list_sources(request: Request, viewer: Administrator) -> list[ImportSo
     return [source_out(s) for s in await web_state(request).archive.import_sources.list()]
 
 
-@router.post("/import-sources", status_code=201, responses={422: {"description": "Invalid"}})
+@router.post("/import-sources", status_code=201)
 async def add_source(
     request: Request, viewer: Administrator, body: ImportSourceIn
 ) -> ImportSourceOut:
@@ -195,14 +199,14 @@ async def add_source(
     return source_out(stored)
 
 
-@router.get("/import-sources/{name}", responses={404: {"description": "Not found"}})
+@router.get("/import-sources/{name}", responses=NOT_FOUND)
 async def get_source(request: Request, viewer: Administrator, name: str) -> ImportSourceOut:
     """One import source."""
     del viewer
     return source_out(await stored_source(web_state(request), name))
 
 
-@router.put("/import-sources/{name}", responses={404: {"description": "Not found"}})
+@router.put("/import-sources/{name}", responses=NOT_FOUND)
 async def change_source(
     request: Request, viewer: Administrator, name: str, body: ImportSourceIn
 ) -> ImportSourceOut:
@@ -215,7 +219,7 @@ async def change_source(
 @router.delete(
     "/import-sources/{name}",
     status_code=204,
-    responses={404: {"description": "Not found"}, 409: {"description": "In use"}},
+    responses={**NOT_FOUND, **CONFLICT},
 )
 async def delete_source(request: Request, viewer: Administrator, name: str) -> Response:
     """Delete an import source no policy uses and no conversation came from."""
@@ -228,7 +232,7 @@ async def delete_source(request: Request, viewer: Administrator, name: str) -> R
     return Response(status_code=204)
 
 
-@router.post("/import-sources/{name}/test", responses={404: {"description": "Not found"}})
+@router.post("/import-sources/{name}/test", responses=NOT_FOUND)
 async def test_source(request: Request, viewer: Administrator, name: str) -> ProbeOut:
     """Test connection: get a token and count the conversations of the last hour."""
     del viewer

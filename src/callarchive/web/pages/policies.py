@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 
 from callarchive.configuration import Policy, parse_policy
 from callarchive.errors import ConfigurationError
+from callarchive.web.api.ids import ArchiveId
 from callarchive.web.api.policies import history, run_now
 from callarchive.web.auth import Administrator, NotFoundError, Viewer
 from callarchive.web.forms import POLICY_HELP
@@ -129,7 +130,7 @@ async def _page(
     )
 
 
-async def _stored(state: WebState, policy_id: int) -> Policy:
+async def _stored(state: WebState, policy_id: ArchiveId) -> Policy:
     try:
         return await state.archive.policies.get_by_id(policy_id)
     except ConfigurationError:
@@ -175,7 +176,7 @@ async def add_policy(request: Request, viewer: Administrator) -> Response:
 
 @router.get(f"{BASE}/{{policy_id}}")
 async def policy_page(
-    request: Request, viewer: Administrator, policy_id: int, done: str = ""
+    request: Request, viewer: Administrator, policy_id: ArchiveId, done: str = ""
 ) -> Response:
     policy = await _stored(web_state(request), policy_id)
     return await _page(
@@ -184,7 +185,7 @@ async def policy_page(
 
 
 @router.post(f"{BASE}/{{policy_id}}")
-async def change_policy(request: Request, viewer: Administrator, policy_id: int) -> Response:
+async def change_policy(request: Request, viewer: Administrator, policy_id: ArchiveId) -> Response:
     state = web_state(request)
     stored = await _stored(state, policy_id)
     values = typed_values(await request.form())
@@ -200,12 +201,12 @@ async def change_policy(request: Request, viewer: Administrator, policy_id: int)
 
 
 @router.post(f"{BASE}/{{policy_id}}/enable")
-async def enable_policy(request: Request, viewer: Administrator, policy_id: int) -> Response:
+async def enable_policy(request: Request, viewer: Administrator, policy_id: ArchiveId) -> Response:
     return await _set_enabled(request, viewer, policy_id, enabled=True)
 
 
 @router.post(f"{BASE}/{{policy_id}}/disable")
-async def disable_policy(request: Request, viewer: Administrator, policy_id: int) -> Response:
+async def disable_policy(request: Request, viewer: Administrator, policy_id: ArchiveId) -> Response:
     return await _set_enabled(request, viewer, policy_id, enabled=False)
 
 
@@ -219,7 +220,7 @@ async def _set_enabled(
 
 
 @router.post(f"{BASE}/{{policy_id}}/run")
-async def run_policy(request: Request, viewer: Administrator, policy_id: int) -> Response:
+async def run_policy(request: Request, viewer: Administrator, policy_id: ArchiveId) -> Response:
     state = web_state(request)
     policy = await _stored(state, policy_id)
     try:
@@ -237,7 +238,7 @@ async def run_policy(request: Request, viewer: Administrator, policy_id: int) ->
 
 
 @router.post(f"{BASE}/{{policy_id}}/delete")
-async def delete_policy(request: Request, viewer: Administrator, policy_id: int) -> Response:
+async def delete_policy(request: Request, viewer: Administrator, policy_id: ArchiveId) -> Response:
     state = web_state(request)
     policy = await _stored(state, policy_id)
     await state.archive.policies.delete(policy.name, actor=viewer.login)

@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 
 from callarchive.configuration import SECRET_FIELDS, ImportSource
 from callarchive.errors import ConfigurationError
+from callarchive.web.api.ids import ArchiveId
 from callarchive.web.api.sources import ProbeOut, build_source, probe
 from callarchive.web.auth import Administrator, NotFoundError, Viewer
 from callarchive.web.forms import SOURCE_FORM, SOURCE_TYPE_HELP
@@ -118,7 +119,7 @@ def _errors(error: ConfigurationError) -> dict[str, str]:
     return {error.field or "form": error.reason}
 
 
-async def _stored(state: WebState, source_id: int) -> ImportSource:
+async def _stored(state: WebState, source_id: ArchiveId) -> ImportSource:
     try:
         return await state.archive.import_sources.get_by_id(source_id)
     except ConfigurationError:
@@ -171,13 +172,13 @@ async def test_new_source(request: Request, viewer: Administrator) -> Response:
 
 
 @router.get(f"{BASE}/{{source_id}}")
-async def source_page(request: Request, viewer: Administrator, source_id: int) -> Response:
+async def source_page(request: Request, viewer: Administrator, source_id: ArchiveId) -> Response:
     source = await _stored(web_state(request), source_id)
     return await _page(request, viewer, source=source, values=form_values(source))
 
 
 @router.post(f"{BASE}/{{source_id}}")
-async def change_source(request: Request, viewer: Administrator, source_id: int) -> Response:
+async def change_source(request: Request, viewer: Administrator, source_id: ArchiveId) -> Response:
     state = web_state(request)
     stored = await _stored(state, source_id)
     form = await request.form()
@@ -197,7 +198,7 @@ async def change_source(request: Request, viewer: Administrator, source_id: int)
 
 
 @router.post(f"{BASE}/{{source_id}}/test")
-async def test_source(request: Request, viewer: Administrator, source_id: int) -> Response:
+async def test_source(request: Request, viewer: Administrator, source_id: ArchiveId) -> Response:
     return await _test(request, viewer, await _stored(web_state(request), source_id))
 
 
@@ -220,7 +221,7 @@ async def _test(request: Request, viewer: Viewer, stored: ImportSource | None) -
 
 
 @router.post(f"{BASE}/{{source_id}}/delete")
-async def delete_source(request: Request, viewer: Administrator, source_id: int) -> Response:
+async def delete_source(request: Request, viewer: Administrator, source_id: ArchiveId) -> Response:
     state = web_state(request)
     stored = await _stored(state, source_id)
     try:
