@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -463,6 +464,35 @@ class LoginThrottleRow(Base):
     failures: Mapped[int] = mapped_column(Integer)
     last_failure_at: Mapped[dt.datetime]
     locked_until: Mapped[dt.datetime | None]
+
+
+class ReconciliationRow(Base):
+    """The reconciliation of one day of one policy and import source (revision
+    v0005_reconciliation): Genesys's recorded voice conversations of the day, each accounted
+    for. The row is the claim of whoever reconciles the day (unique per pair and day);
+    `finished_at` is None while it runs. `missing_conversations` lists the missing ones as
+    `{"conversation_id", "start"}` objects; `retry_buffered_conversations` likewise."""
+
+    __tablename__ = "reconciliations"
+    __table_args__ = (UniqueConstraint("policy_id", "import_source_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    policy_id: Mapped[int] = mapped_column(Id, _fk("policies.id", ondelete="CASCADE"))
+    import_source_id: Mapped[int] = mapped_column(Id, _fk("import_sources.id", ondelete="CASCADE"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    server: Mapped[str | None] = mapped_column(String(200))
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    genesys_total: Mapped[int] = mapped_column(Integer)
+    archived: Mapped[int] = mapped_column(Integer)
+    skipped_by_rules: Mapped[int] = mapped_column(Integer)
+    retry_buffered: Mapped[int] = mapped_column(Integer)
+    not_reached: Mapped[int] = mapped_column(Integer)
+    missing: Mapped[int] = mapped_column(Integer)
+    archive_only: Mapped[int] = mapped_column(Integer)
+    missing_conversations: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    retry_buffered_conversations: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 __all__ = ["Base", "UTCDateTime"]
