@@ -57,6 +57,10 @@ def parser() -> argparse.ArgumentParser:
     add("--days", type=int, help="days of traffic from --start (default: never stops)")
     add("--calls-per-hour", type=float, default=defaults.calls_per_hour)
     add("--mean-call-seconds", type=float, default=defaults.mean_call_seconds)
+    add("--min-call-seconds", type=float, default=defaults.min_call_seconds,
+        help="shortest ordinary call")  # fmt: skip
+    add("--max-call-seconds", type=float, default=defaults.max_call_seconds,
+        help="longest ordinary call (long calls apart)")  # fmt: skip
     add("--long-call-ratio", type=float, default=defaults.long_call_ratio,
         help="share of calls lasting 2 to 3 hours")  # fmt: skip
     add("--users", type=int, default=defaults.users, help="number of agents")
@@ -65,6 +69,8 @@ def parser() -> argparse.ArgumentParser:
     add("--latency-ms", type=int, default=defaults.latency_ms, help="added to every API call")
     add("--rate-limit-per-minute", type=int, default=defaults.rate_limit_per_minute,
         help="requests per token per minute; 0 for no limit")  # fmt: skip
+    add("--media-bandwidth-kbps", type=int, default=defaults.media_bandwidth_kbps,
+        help="bandwidth of the media host, shared by all downloads; 0 for no cap")  # fmt: skip
     add("--faults", type=_faults, default="", help="fault profiles, e.g. server-errors:0.2,slow")
     add("--trunk-codec", type=_codec, default=defaults.trunk_codec,
         help="codec of batch downloads (the trunk's original codec)")  # fmt: skip
@@ -95,12 +101,15 @@ def config_from(args: argparse.Namespace) -> EmulatorConfig:
         "days": args.days,
         "calls_per_hour": args.calls_per_hour,
         "mean_call_seconds": args.mean_call_seconds,
+        "min_call_seconds": args.min_call_seconds,
+        "max_call_seconds": args.max_call_seconds,
         "long_call_ratio": args.long_call_ratio,
         "users": args.users,
         "client_id": args.client_id,
         "client_secret": args.client_secret,
         "latency_ms": args.latency_ms,
         "rate_limit_per_minute": args.rate_limit_per_minute,
+        "media_bandwidth_kbps": args.media_bandwidth_kbps,
         "faults": args.faults,
         "trunk_codec": args.trunk_codec,
         "transcode_ms": args.transcode_ms,

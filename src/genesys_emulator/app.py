@@ -30,6 +30,7 @@ from genesys_emulator import analytics
 from genesys_emulator.analytics import Interval, QueryError
 from genesys_emulator.audio import FORMATS, MediaCache, plan_speech
 from genesys_emulator.auth import Client, Clients, Token
+from genesys_emulator.bandwidth import Link, ThrottledFileResponse
 from genesys_emulator.clock import Clock, parse_iso, to_iso
 from genesys_emulator.config import EmulatorConfig
 from genesys_emulator.faults import Fault, FaultKind, Faults
@@ -138,6 +139,7 @@ class Emulator:
         ]
         self.clients = Clients(clients, config.token_ttl_s)
         self.limiter = RateLimiter(config.rate_limit_per_minute)
+        self.link = Link(config.media_bandwidth_kbps) if config.media_bandwidth_kbps > 0 else None
         self.stats = Stats()
         self.faults = Faults(config.faults, config.seed)
         url_key = hashlib.sha256(f"{config.seed}:media-url-key:{uuid.uuid4()}".encode()).digest()
@@ -717,9 +719,12 @@ class Emulator:
             cut = encoded.size // 2 if fault.kind is FaultKind.TRUNCATED_MEDIA else 0
             data = await anyio.to_thread.run_sync(_read_prefix, encoded.path, cut)
             return _BrokenResponse(data, encoded.size, media_type)
-        return FileResponse(
-            encoded.path, media_type=media_type, headers={"ETag": f'"{encoded.sha256}"'}
-        )
+        headers = {"ETag": f'"{encoded.sha256}"'}
+        if self.link is not None:
+            return ThrottledFileResponse(
+                encoded.path, media_type=media_type, headers=headers, link=self.link
+            )
+        return FileResponse(encoded.path, media_type=media_type, headers=headers)
 
     # -- control API -----------------------------------------------------------------------
 

@@ -30,6 +30,9 @@ class EmulatorConfig:
     days: int | None = None
     calls_per_hour: float = 20.0
     mean_call_seconds: float = 240.0
+    # Bounds of ordinary call lengths (the log-normal draw is clipped to them; long calls apart).
+    min_call_seconds: float = 1.0
+    max_call_seconds: float = 1.9 * 3600
     users: int = 20
     # Share of voice calls lasting two to three hours (long media; tests usually set 0).
     long_call_ratio: float = 0.002
@@ -38,6 +41,8 @@ class EmulatorConfig:
     client_permissions: frozenset[str] = ALL_PERMISSIONS
     latency_ms: int = 0
     rate_limit_per_minute: int = 300
+    # Bandwidth of the media host in kilobits a second, shared by all downloads (0: unlimited).
+    media_bandwidth_kbps: int = 0
     faults: str = ""
     trunk_codec: str = "OGG_OPUS"
     # Milliseconds Genesys needs to transcode one minute of audio.

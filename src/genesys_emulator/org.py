@@ -312,7 +312,8 @@ class Org:
             return dt.timedelta(seconds=rng.uniform(2.05 * 3600, 2.95 * 3600))
         sigma = 0.7
         mu = math.log(self.config.mean_call_seconds) - sigma * sigma / 2
-        seconds = max(1.0, min(rng.lognormvariate(mu, sigma), 1.9 * 3600))
+        drawn = rng.lognormvariate(mu, sigma)
+        seconds = max(self.config.min_call_seconds, min(drawn, self.config.max_call_seconds))
         return dt.timedelta(milliseconds=round(seconds * 1000))
 
     def _conversation_id(self, rng: random.Random, index: int) -> str:

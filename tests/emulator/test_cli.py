@@ -134,6 +134,9 @@ def test_served_org_issues_a_token_and_answers_a_details_query(served: Served):
         "--transcode-ms",
         "--url-ttl-s",
         "--token-ttl-s",
+        "--min-call-seconds",
+        "--max-call-seconds",
+        "--media-bandwidth-kbps",
     ],
 )
 def test_help_lists_the_flag(help_text: str, flag: str):

@@ -173,6 +173,19 @@ def test_a_long_call_ratio_of_one_makes_every_call_last_over_two_hours(
     assert max(durations) < dt.timedelta(hours=3)
 
 
+def test_call_lengths_stay_within_the_minimum_and_maximum_call_seconds(
+    make_emulator: EmulatorFactory,
+) -> None:
+    emulator = make_emulator(
+        mean_call_seconds=240, min_call_seconds=60, max_call_seconds=600, calls_per_hour=10
+    )
+    conversations = emulator.ground_truth(formats="none")["conversations"]
+    durations = [(_parse(c["end"]) - _parse(c["start"])).total_seconds() for c in conversations]
+    assert len(durations) > 100
+    assert min(durations) == 60
+    assert max(durations) == 600
+
+
 # -- conversation ids ----------------------------------------------------------------------
 
 
