@@ -69,4 +69,10 @@ class MediaAnalyser:
             with path.open("wb") as file:
                 async for chunk in await self._objects.read(recording.object_key):
                     file.write(chunk)
-            return await anyio.to_thread.run_sync(analyse, path)
+            try:
+                return await anyio.to_thread.run_sync(analyse, path)
+            except UndecodableMediaError:
+                raise
+            except Exception as error:  # a fault of the analysis never stops the archiving
+                log.exception("recording_analysis_failed", recording_id=recording.recording_id)
+                raise UndecodableMediaError(f"the analysis failed: {error!r}") from error
