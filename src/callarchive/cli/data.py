@@ -65,6 +65,20 @@ def conversations() -> None:
 @click.option("--to", "start_to", help="Only conversations started before (ISO 8601).")
 @click.option("--user", help="Only conversations of this recorded user (login).")
 @click.option("--source", help="Only conversations of this import source (name).")
+@click.option("--min-silence-ratio", type=click.FloatRange(0, 1), help="Silence ratio at least.")
+@click.option("--max-silence-ratio", type=click.FloatRange(0, 1), help="Silence ratio at most.")
+@click.option("--min-talkover-ratio", type=click.FloatRange(0, 1), help="Talk-over ratio at least.")
+@click.option("--max-talkover-ratio", type=click.FloatRange(0, 1), help="Talk-over ratio at most.")
+@click.option(
+    "--min-longest-silence",
+    type=click.FloatRange(0),
+    help="Longest silence at least (s).",
+)
+@click.option(
+    "--max-longest-silence",
+    type=click.FloatRange(0),
+    help="Longest silence at most (s).",
+)
 @click.pass_context
 def conversations_export(ctx: click.Context, /, **options: Any) -> None:
     """Export conversations, one JSON object per line (the standard metadata keys)."""
@@ -85,6 +99,7 @@ def conversations_export(ctx: click.Context, /, **options: Any) -> None:
                 import_source_id=source_id,
                 start_from=start_from,
                 start_to=start_to,
+                **{name: options[name] for name in _ANALYSIS_RANGES},
             )
             async for record in archive.conversations.export(query):
                 stream.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -97,6 +112,16 @@ def conversations_export(ctx: click.Context, /, **options: Any) -> None:
     with output.open("w", encoding="utf-8") as stream:
         count = run(export(stream))
     click.echo(f"exported {count} conversations to {output}", err=True)
+
+
+_ANALYSIS_RANGES = (
+    "min_silence_ratio",
+    "max_silence_ratio",
+    "min_talkover_ratio",
+    "max_talkover_ratio",
+    "min_longest_silence",
+    "max_longest_silence",
+)
 
 
 @click.group("config")
