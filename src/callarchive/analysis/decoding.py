@@ -61,7 +61,7 @@ def blocks(path: Path, decoded: Decoded) -> Iterator[Block]:
                 raise UndecodableMediaError(f"{path.name} has no audio stream")
             stream = container.streams.audio[0]
             yield from _blocks(container.decode(stream), decoded)
-    except (av.FFmpegError, UnicodeDecodeError, ValueError) as error:
+    except (av.FFmpegError, ValueError) as error:
         raise UndecodableMediaError(f"{path.name} cannot be decoded: {error}") from error
 
 
