@@ -27,6 +27,9 @@ class AlertKind(StrEnum):
     RETRY_FILE_REJECTED = "retry_file_rejected"  # a retry buffer file could not be read
     # A recording was archived but cannot be decoded: its audio analysis fields stay empty.
     MEDIA_UNDECODABLE = "media_undecodable"
+    # Reconciliation found recorded conversations of a past day neither archived, skipped by
+    # rules nor in the retry buffer.
+    CONVERSATIONS_MISSING = "conversations_missing"
 
     @property
     def heading(self) -> str:
@@ -65,6 +68,7 @@ _TITLES = {
     AlertKind.CURSOR_INVALID: "Failed to retrieve next batch",
     AlertKind.RETRY_FILE_REJECTED: "Conversation failed to import",
     AlertKind.MEDIA_UNDECODABLE: "Conversation failed to import",
+    AlertKind.CONVERSATIONS_MISSING: "Conversations missing from the archive",
 }
 _SEVERITIES = {
     AlertKind.BATCH_RETRIEVAL_FAILED: Severity.ERROR,
@@ -76,6 +80,7 @@ _SEVERITIES = {
     AlertKind.CURSOR_INVALID: Severity.CRITICAL,
     AlertKind.RETRY_FILE_REJECTED: Severity.ERROR,
     AlertKind.MEDIA_UNDECODABLE: Severity.WARNING,
+    AlertKind.CONVERSATIONS_MISSING: Severity.ERROR,
 }
 
 

@@ -27,6 +27,7 @@ from callarchive.archive.conversations import (
     export_record,
 )
 from callarchive.archive.database import DatabaseUnavailableError, current_revision, head_revision
+from callarchive.archive.holds import FourEyesError, HoldState, LegalHold, ReleaseRequest
 from callarchive.archive.objects import (
     ChecksumMismatchError,
     MediaStream,
@@ -35,8 +36,10 @@ from callarchive.archive.objects import (
     StoredObject,
     media_key,
 )
+from callarchive.archive.reconciliations import DayReconciliation, Unaccounted
 from callarchive.archive.reports import BatchReport, BatchReportEntry
 from callarchive.archive.repository import Archive
+from callarchive.archive.retention import Candidate, RetentionRun, StoredMedia
 from callarchive.archive.runs import ScheduledRun
 from callarchive.archive.work import ROOT as WORK_ROOT
 from callarchive.archive.work import PairFolders, WorkStore, pair_folders
@@ -52,12 +55,17 @@ __all__ = [
     "AuditFilter",
     "BatchReport",
     "BatchReportEntry",
+    "Candidate",
     "ChecksumMismatchError",
     "Conversation",
     "ConversationQuery",
     "ConversationSort",
     "DatabaseUnavailableError",
+    "DayReconciliation",
     "Direction",
+    "FourEyesError",
+    "HoldState",
+    "LegalHold",
     "MediaStream",
     "MediaUpload",
     "ObjectNotFoundError",
@@ -65,13 +73,17 @@ __all__ = [
     "PairFolders",
     "Recording",
     "RecordingAnalysis",
+    "ReleaseRequest",
+    "RetentionRun",
     "S3Options",
     "SavedConversation",
     "ScheduledRun",
     "Scope",
     "StoreUnavailableError",
+    "StoredMedia",
     "StoredObject",
     "Throttle",
+    "Unaccounted",
     "UserDirection",
     "Waveform",
     "WebSession",

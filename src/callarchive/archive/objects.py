@@ -6,7 +6,7 @@ size on the way, and never replaces an existing object: the key of a recording i
 (`media_key`), so an object already there is that recording, kept as first stored. Writes are
 atomic (a local folder writes a staging file and renames it; S3 completes a multipart upload);
 a failed write leaves nothing behind. `read` streams an object or a byte range of it (playback);
-`verify` reads an object back and compares its sha256.
+`verify` reads an object back and compares its sha256; `delete` removes one (retention).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable
 from typing import TYPE_CHECKING
 
 import obstore
+import obstore.exceptions as obstore_errors
 from obstore.store import LocalStore
 
 from callarchive.archive._obstore import (
@@ -220,6 +221,19 @@ class ObjectStore:
         except STORE_ERRORS as error:
             raise translate(error, key=key, setting=_SETTING) from error
         return int(meta["size"])
+
+    async def delete(self, key: str) -> bool:
+        """Remove the object under `key` (retention); False when there was none, which is not
+        an error: a deletion interrupted after its object went is finished by running again."""
+        if await self.size(key) is None:
+            return False
+        try:
+            await obstore.delete_async(self._store, key)
+        except (FileNotFoundError, obstore_errors.NotFoundError):
+            return False
+        except STORE_ERRORS as error:
+            raise translate(error, key=key, setting=_SETTING) from error
+        return True
 
     async def read(self, key: str, *, start: int = 0, end: int | None = None) -> MediaStream:
         """Stream the object's bytes `start` to `end` (exclusive; None: to the end).

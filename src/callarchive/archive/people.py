@@ -170,6 +170,7 @@ async def save_user(session: AsyncSession, context: Context, user: User, *, acto
     row.role = user.role.value
     row.supervisor_id = supervisor_id
     row.recorded = user.recorded
+    row.retention_days = user.retention_days
     row.updated_at = now
     await session.flush()
     await session.execute(delete(user_partitions).where(user_partitions.c.user_id == row.id))
@@ -190,6 +191,7 @@ async def save_user(session: AsyncSession, context: Context, user: User, *, acto
             "supervisor": user.supervisor,
             "partitions": list(user.partitions),
             "recorded": user.recorded,
+            "retention_days": user.retention_days,
         },
     )
     return (await _to_users(session, [row]))[0]
@@ -330,6 +332,7 @@ async def _to_users(session: AsyncSession, rows: Sequence[UserRow]) -> list[User
             supervisor=supervisors.get(row.supervisor_id) if row.supervisor_id else None,
             partitions=tuple(partitions.get(row.id, [])),
             recorded=row.recorded,
+            retention_days=row.retention_days,
             id=row.id,
         )
         for row in rows

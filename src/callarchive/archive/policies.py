@@ -154,6 +154,7 @@ async def save_policy(
     row.enable_recording_rules = policy.enable_recording_rules
     _store_schedule(row, policy.schedule)
     row.enabled = policy.enabled
+    row.retention_days = policy.retention_days
     row.updated_at = now
     await session.flush()
     await session.execute(
@@ -183,6 +184,7 @@ async def save_policy(
             "schedule": export_schedule(policy.schedule),
             "enabled": policy.enabled,
             "servers": list(policy.servers),
+            "retention_days": policy.retention_days,
         },
     )
     return await _to_policy(session, row)
@@ -233,6 +235,7 @@ async def _to_policy(session: AsyncSession, row: PolicyRow) -> Policy:
         servers=tuple(servers),
         enable_recording_rules=row.enable_recording_rules,
         action=PolicyAction(row.action),
+        retention_days=row.retention_days,
         id=row.id,
     )
 

@@ -2,7 +2,8 @@
 
 The line holds what the seed's batch notification lists: the Genesys conversation id, the
 extension and participant number, the callarchive conversation id and the flags newly imported,
-media downloaded and already imported.
+media downloaded and already imported, and whether Genesys protected its recordings from On
+Completion Delete.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class BatchReportEntry:
     newly_imported: bool = False
     media_downloaded: bool = False
     already_imported: bool = False
+    # On Completion Delete left the recordings in Genesys: Genesys protects them from deletion.
+    deletion_protected: bool = False
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -139,6 +142,7 @@ class BatchReports:
                         newly_imported=entry.newly_imported,
                         media_downloaded=entry.media_downloaded,
                         already_imported=entry.already_imported,
+                        deletion_protected=entry.deletion_protected,
                     )
                 )
             return [

@@ -2,9 +2,9 @@
 
 One object gives every repository (`import_sources`, `policies`, `servers`, `users`,
 `extensions`, `conversations`, `partitions`, `alerts`, `batch_reports`, `scheduled_runs`, `audit`,
-`accounts`) over one engine, one secret box and one clock, plus the operations that span them:
-applying a whole configuration in one transaction, loading it back, and re-encrypting every
-stored secret after a key rotation.
+`accounts`, `reconciliations`) over one engine, one secret box and one clock, plus the
+operations that span them: applying a whole configuration in one transaction, loading it
+back, and re-encrypting every stored secret after a key rotation.
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from callarchive.archive.accounts import Accounts
 from callarchive.archive.alerts import Alerts
 from callarchive.archive.audit import AuditLog, write_entry
 from callarchive.archive.conversations import Conversations
+from callarchive.archive.holds import Holds
 from callarchive.archive.partitions import Partitions
 from callarchive.archive.people import Extensions, Users, save_extension, save_user
 from callarchive.archive.policies import Policies, Servers, save_policy
+from callarchive.archive.reconciliations import Reconciliations
 from callarchive.archive.reports import BatchReports
+from callarchive.archive.retention import Retention
 from callarchive.archive.runs import ScheduledRuns
 from callarchive.archive.schema import ImportSourceRow
 from callarchive.archive.sources import (
@@ -56,6 +59,9 @@ class Archive:
         self.scheduled_runs = ScheduledRuns(self._context)
         self.audit = AuditLog(self._context)
         self.accounts = Accounts(self._context)
+        self.holds = Holds(self._context)
+        self.retention = Retention(self._context)
+        self.reconciliations = Reconciliations(self._context)
 
     @classmethod
     def open(cls, url: str, box: SecretBox, *, clock: Clock | None = None) -> Archive:

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -166,6 +167,8 @@ class PolicyRow(Base):
     active_from: Mapped[str | None] = mapped_column(String(5))
     active_to: Mapped[str | None] = mapped_column(String(5))
     schedule_timezone: Mapped[str] = mapped_column(String(100), server_default="UTC")
+    # Revision v0006_retention: days its conversations are kept (None: for ever).
+    retention_days: Mapped[int | None] = mapped_column(Integer)
 
 
 policy_import_sources = Table(
@@ -201,6 +204,9 @@ class UserRow(Base):
     # zone the user's pages show times in (None: UTC).
     password_hash: Mapped[str | None] = mapped_column(String(200))
     time_zone: Mapped[str | None] = mapped_column(String(100))
+    # Revision v0006_retention: days the user's recorded conversations are kept, overriding
+    # their policy's (None: the policy's).
+    retention_days: Mapped[int | None] = mapped_column(Integer)
 
 
 class PartitionRow(Base):
@@ -411,6 +417,9 @@ class BatchReportEntryRow(Base):
     newly_imported: Mapped[bool] = mapped_column(Boolean)
     media_downloaded: Mapped[bool] = mapped_column(Boolean)
     already_imported: Mapped[bool] = mapped_column(Boolean)
+    # Revision v0006_retention: On Completion Delete left its recordings in Genesys because
+    # Genesys protects them from deletion (a legal hold there).
+    deletion_protected: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class AuditRow(Base):
@@ -492,6 +501,67 @@ class ReconciliationRow(Base):
     archive_only: Mapped[int] = mapped_column(Integer)
     missing_conversations: Mapped[list[dict[str, Any]]] = mapped_column(Json)
     retry_buffered_conversations: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class LegalHoldRow(Base):
+    """A named legal hold (revision v0006_retention): its conversations are never deleted by
+    retention while it is active."""
+
+    __tablename__ = "legal_holds"
+    __table_args__ = (CheckConstraint("state IN ('active', 'released')", name="state"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime]
+    released_at: Mapped[dt.datetime | None]
+
+
+class LegalHoldConversationRow(Base):
+    """A conversation under a legal hold, and who put it there."""
+
+    __tablename__ = "legal_hold_conversations"
+
+    hold_id: Mapped[int] = mapped_column(
+        Id, _fk("legal_holds.id", ondelete="CASCADE"), primary_key=True
+    )
+    conversation_id: Mapped[int] = mapped_column(
+        Id, _fk("conversations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[dt.datetime]
+
+
+class HoldReleaseRow(Base):
+    """A request to release a legal hold and its approval by a second person (four eyes)."""
+
+    __tablename__ = "legal_hold_releases"
+    __table_args__ = (
+        CheckConstraint("approved_by IS NULL OR approved_by <> requested_by", name="four_eyes"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    hold_id: Mapped[int] = mapped_column(Id, _fk("legal_holds.id", ondelete="CASCADE"), index=True)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[dt.datetime]
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[dt.datetime | None]
+
+
+class RetentionRunRow(Base):
+    """One day's retention job: claimed once across nodes (unique day), with its outcome."""
+
+    __tablename__ = "retention_runs"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), unique=True)  # YYYY-MM-DD, UTC
+    server: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    deleted: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
 
 

@@ -11,6 +11,7 @@
     callarchive import run --policy NAME [--source NAME] [--until-caught-up]
     callarchive cursor show|set --policy NAME --source NAME
     callarchive retry-buffer list|add|remove --policy NAME --source NAME
+    callarchive reconcile --source NAME --day YYYY-MM-DD [--policy NAME] [--reimport]
     callarchive serve [--host H] [--port P]
     callarchive server list
     callarchive alert list|ack|clear
@@ -24,6 +25,7 @@ from callarchive.cli.alerts import alert
 from callarchive.cli.app import Wiring, cli, main
 from callarchive.cli.data import config, conversations, db, secrets
 from callarchive.cli.imports import cursor, import_, retry_buffer
+from callarchive.cli.reconcile import reconcile
 from callarchive.cli.running import serve, server
 from callarchive.cli.setup import extension, policy, user
 from callarchive.cli.sources import source
@@ -42,6 +44,7 @@ for _group in (
     import_,
     cursor,
     retry_buffer,
+    reconcile,
     serve,
     server,
     worker,

@@ -33,6 +33,7 @@ from callarchive.configuration.people import (
     parse_user,
 )
 from callarchive.configuration.policy import (
+    MAX_RETENTION_DAYS,
     ActiveHours,
     Policy,
     PolicyAction,
@@ -41,6 +42,7 @@ from callarchive.configuration.policy import (
     export_schedule,
     parse_active_hours,
     parse_policy,
+    parse_retention_days,
     parse_schedule,
 )
 
@@ -48,6 +50,7 @@ __all__ = [
     "DOCUMENT_KEYS",
     "FIELDS",
     "MANDATORY_FIELDS",
+    "MAX_RETENTION_DAYS",
     "SECRET_FIELDS",
     "ActiveHours",
     "Codec",
@@ -72,6 +75,7 @@ __all__ = [
     "parse_extension",
     "parse_import_source",
     "parse_policy",
+    "parse_retention_days",
     "parse_schedule",
     "parse_timestamp",
     "parse_user",

@@ -4,7 +4,7 @@ For moving a set-up between installations (`callarchive config export|import`). 
 exactly the keys of DESIGN.md section 8: `import_sources`, `policies`, `users`, `extensions`, each
 a list of objects keyed by the seed's items in snake_case. Export leaves secrets out; import takes
 them, and an import source that already exists keeps its stored secrets when the document has
-none.
+none. Policies and users carry `retention_days` only when it is set.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def export_configuration(configuration: Configuration) -> dict[str, Any]:
                 "schedule": export_schedule(p.schedule),
                 "enabled": p.enabled,
                 "servers": list(p.servers),
+                **_retention(p.retention_days),
             }
             for p in configuration.policies
         ],
@@ -68,11 +69,18 @@ def export_configuration(configuration: Configuration) -> dict[str, Any]:
                 "supervisor": u.supervisor,
                 "partitions": list(u.partitions),
                 "recorded": u.recorded,
+                **_retention(u.retention_days),
             }
             for u in configuration.users
         ],
         "extensions": [_export_extension(e) for e in configuration.extensions],
     }
+
+
+def _retention(days: int | None) -> dict[str, int]:
+    """`retention_days` when set: a document without it keeps conversations for ever (policy)
+    or as the policy says (user), so set-ups without retention export as before."""
+    return {} if days is None else {"retention_days": days}
 
 
 def _export_extension(extension: Extension) -> dict[str, Any]:

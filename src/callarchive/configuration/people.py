@@ -15,9 +15,10 @@ from enum import StrEnum
 from typing import Any
 
 from callarchive.configuration import _fields as f
+from callarchive.configuration.policy import parse_retention_days
 from callarchive.errors import ConfigurationError
 
-USER_FIELDS = ("login", "name", "role", "supervisor", "partitions", "recorded")
+USER_FIELDS = ("login", "name", "role", "supervisor", "partitions", "recorded", "retention_days")
 EXTENSION_FIELDS = ("type", "value", "user")
 _NUMBER = re.compile(r"^\+?\d{1,32}$")
 _NUMBER_NOISE = re.compile(r"[\s().\-/]")
@@ -50,9 +51,11 @@ class User:
     supervisor: str | None = None
     partitions: tuple[str, ...] = ()
     recorded: bool = True
+    retention_days: int | None = None  # overrides the policy's retention; None: the policy's
     id: int | None = None
 
     def __post_init__(self) -> None:
+        parse_retention_days(self.retention_days)
         login = f.token(
             self.login, "login", what="a login without spaces, e.g. jane.doe@example.com"
         )
@@ -133,6 +136,7 @@ def parse_user(raw: Mapping[str, Any], *, id: int | None = None) -> User:  # noq
         else f.token(supervisor, "supervisor", what="a login"),
         partitions=f.names(raw.get("partitions"), "partitions", what="partition names"),
         recorded=f.boolean(raw.get("recorded", True), "recorded"),
+        retention_days=parse_retention_days(raw.get("retention_days")),
         id=id,
     )
 

@@ -2,7 +2,8 @@
 
 A `Policy` runs its import sources on a `Schedule`. Enable Recording Rules is always on (the
 seed: "currently this setting is mandatory switched on"). Execute Only on Selected Servers is on
-exactly when `servers` names at least one `Server`.
+exactly when `servers` names at least one `Server`. `retention_days` is how long its
+conversations are kept in the archive (None: for ever); a user may override it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ POLICY_FIELDS = (
     "schedule",
     "enabled",
     "servers",
+    "retention_days",
 )
+MAX_RETENTION_DAYS = 100 * 366
 MAX_EVERY_MINUTES = 7 * 24 * 60
 SCHEDULE_KEYS = ("every_minutes", "cron", "active_hours", "timezone")
 
@@ -150,10 +153,12 @@ class Policy:
     servers: tuple[str, ...] = ()
     enable_recording_rules: bool = True
     action: PolicyAction = PolicyAction.DATA_IMPORT
+    retention_days: int | None = None  # None: its conversations are kept for ever
     id: int | None = None
 
     def __post_init__(self) -> None:
         f.text(self.name, "name", what="a name for the policy", max_length=200)
+        parse_retention_days(self.retention_days)
         if not self.import_sources:
             raise ConfigurationError(
                 "mandatory; expected the names of one or more import sources",
@@ -186,6 +191,19 @@ class Server:
 
     def __post_init__(self) -> None:
         f.token(self.name, "servers", what="a server name without spaces")
+
+
+def parse_retention_days(raw: object, field: str = "retention_days") -> int | None:
+    """Days conversations are kept: a whole number of days, or blank/None for ever."""
+    if f.is_blank(raw):
+        return None
+    return f.integer(
+        raw,
+        field,
+        minimum=1,
+        maximum=MAX_RETENTION_DAYS,
+        what="days the conversations are kept (empty: for ever)",
+    )
 
 
 def parse_schedule(raw: object) -> Schedule:
@@ -249,11 +267,13 @@ def parse_policy(raw: Mapping[str, Any], *, id: int | None = None) -> Policy:  #
         schedule=Schedule() if schedule is None else parse_schedule(schedule),
         enabled=f.boolean(raw.get("enabled", True), "enabled"),
         servers=f.names(raw.get("servers"), "servers", what="server names"),
+        retention_days=parse_retention_days(raw.get("retention_days")),
         id=id,
     )
 
 
 __all__ = [
+    "MAX_RETENTION_DAYS",
     "POLICY_FIELDS",
     "SCHEDULE_KEYS",
     "ActiveHours",
@@ -264,5 +284,6 @@ __all__ = [
     "export_schedule",
     "parse_active_hours",
     "parse_policy",
+    "parse_retention_days",
     "parse_schedule",
 ]

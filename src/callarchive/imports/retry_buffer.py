@@ -458,6 +458,26 @@ class RetryBuffer:
         self._log.info("retry_buffer_cdr_removed", conversation_id=conversation_id, files=removed)
         return removed
 
+    async def waiting(self) -> dict[str, Cdr]:
+        """Every readable CDR of the buffer and of the in-flight folder, by conversation id.
+
+        The buffer is read before the in-flight folder: a file a run moves meanwhile (written
+        there first, then deleted here) is seen in one of them.
+        """
+        found: dict[str, Cdr] = {}
+        inflight = f"{self._inflight}/"
+
+        async def in_flight() -> list[str]:
+            keys = await self._store.list(self._inflight)
+            return [k for k in keys if "/" not in k[len(inflight) :] and _is_cdr_file(_name(k))]
+
+        for listing in (self._files, in_flight):
+            for key in await listing():
+                loaded = await self._load(key)
+                if loaded is not None and loaded[1].cdr is not None:
+                    found.setdefault(loaded[1].cdr.conversation_id, loaded[1].cdr)
+        return found
+
     async def size(self) -> int:
         """How many CDR files wait in the buffer (rejected ones not counted)."""
         return len(await self._files())

@@ -1,0 +1,141 @@
+"""Reconciliation against the emulator: every recorded conversation of a past day accounted for
+as archived, skipped by rules, in the retry buffer, not reached yet, or missing; missing ones
+raise an alert and come back with `--reimport` and a run."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+
+from callarchive.alerts import AlertKind
+from callarchive.archive import DayReconciliation
+from tests.imports.harness import POLICY, SOURCE, Installation
+from tests.imports.observe import alerts, archived, document_for, import_document, truth
+
+RECONCILE = ("reconcile", "--source", SOURCE, "--policy", POLICY)
+
+
+def day_of(installation: Installation) -> str:
+    """The org's day of traffic, once the import may reconcile it (a quarter past midnight
+    plus the Maximum Recording Length and the Availability Delay)."""
+    first = installation.emulator.config.start
+    assert first is not None
+    day_end = dt.datetime.combine(first + dt.timedelta(days=1), dt.time(), dt.UTC)
+    installation.clock.advance(
+        (day_end + dt.timedelta(minutes=15) - installation.clock.now()).total_seconds()
+    )
+    return first.isoformat()
+
+
+def stored(installation: Installation) -> list[DayReconciliation]:
+    async def read() -> list[DayReconciliation]:
+        async with installation.wiring().archive() as archive:
+            return await archive.reconciliations.list()
+
+    return asyncio.run(read())
+
+
+def missing_alerts(installation: Installation) -> list[str]:
+    return [a.message for a in alerts(installation) if a.kind == AlertKind.CONVERSATIONS_MISSING]
+
+
+def test_a_clean_day_reconciles_to_archived_and_skipped_by_rules(
+    installation: Installation,
+) -> None:
+    document = document_for(installation)
+    users = sorted(document["users"], key=lambda u: u["login"])
+    for user in users:
+        user["recorded"] = user in users[::2]
+    import_document(installation, document)
+    day = day_of(installation)
+    before = installation.must(*RECONCILE, "--day", day)
+    assert "missing 0" in before.output
+    [first] = stored(installation)
+    assert first.not_reached == first.genesys_total == len(truth(installation))
+    assert first.completeness == 0.0
+
+    installation.catch_up()
+    result = installation.must(*RECONCILE, "--day", day)
+    assert "completeness 100.0 %" in result.output
+    [done] = stored(installation)
+    kept = archived(installation)
+    assert done.genesys_total == len(truth(installation))
+    assert done.archived == len(kept) > 0
+    assert done.skipped_by_rules == done.genesys_total - len(kept) > 0
+    assert (done.missing, done.retry_buffered, done.not_reached) == (0, 0, 0)
+    assert done.complete
+    assert missing_alerts(installation) == []
+
+
+def test_a_conversation_deleted_from_the_archive_is_missing_alerted_and_reimported(
+    installation: Installation,
+) -> None:
+    installation.configure()
+    day = day_of(installation)
+    installation.catch_up()
+    lost = sorted(archived(installation))[3]
+    with sqlite3.connect(installation.home / "callarchive.db") as database:
+        database.execute("PRAGMA foreign_keys = ON")
+        database.execute("DELETE FROM conversations WHERE genesys_conversation_id = ?", (lost,))
+    assert lost not in archived(installation)
+
+    found = installation.cli(*RECONCILE, "--day", day)
+    assert found.exit_code == 1, found.output
+    assert f"missing: {lost}" in found.output
+    [result] = stored(installation)
+    assert result.missing == 1
+    assert [m.conversation_id for m in result.missing_conversations] == [lost]
+    [message] = missing_alerts(installation)
+    assert lost in message
+    assert "--reimport" in message
+
+    queued = installation.must(*RECONCILE, "--day", day, "--reimport")
+    assert "1 missing conversation(s) put into the retry buffer" in queued.output
+    [result] = stored(installation)
+    assert (result.missing, result.retry_buffered) == (0, 1)
+    installation.must("import", "run", "--policy", POLICY)
+    assert lost in archived(installation)
+    again = installation.must(*RECONCILE, "--day", day)
+    assert "missing 0" in again.output
+    [result] = stored(installation)
+    assert result.complete
+    assert result.archived == len(truth(installation))
+
+
+def test_a_conversation_the_cursor_skipped_is_missing_until_reimported(
+    installation: Installation,
+) -> None:
+    installation.configure()
+    day = day_of(installation)
+    want = truth(installation)
+    first = min(want.values(), key=lambda c: c["start"])
+    start = dt.datetime.fromisoformat(first["start"])
+    past_it = start + dt.timedelta(milliseconds=1)
+    installation.must("cursor", "set", "--policy", POLICY, "--source", SOURCE, past_it.isoformat())
+    installation.catch_up()
+    assert first["conversation_id"] not in archived(installation)
+
+    found = installation.cli(*RECONCILE, "--day", day, "--reimport")
+    assert found.exit_code == 0, found.output
+    assert f"missing: {first['conversation_id']}" in found.output
+    assert len(missing_alerts(installation)) == 1
+    installation.must("import", "run", "--policy", POLICY)
+    assert set(archived(installation)) == set(want)
+    installation.must(*RECONCILE, "--day", day)
+    [result] = stored(installation)
+    assert result.complete
+
+
+def test_a_day_not_over_yet_or_before_the_recording_start_is_refused(
+    installation: Installation,
+) -> None:
+    installation.configure()
+    today = installation.clock.now().date().isoformat()
+    early = installation.cli(*RECONCILE, "--day", today)
+    assert early.exit_code == 2
+    assert "cannot be reconciled before" in early.stderr
+    long_ago = installation.cli(*RECONCILE, "--day", "2001-01-01")
+    assert long_ago.exit_code == 2
+    assert "Recording Start Timestamp" in long_ago.stderr
+    assert stored(installation) == []
