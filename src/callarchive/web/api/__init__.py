@@ -6,12 +6,12 @@ key (`Authorization: Bearer ca_…` or `X-API-Key`), which acts as its user.
 
 from fastapi import APIRouter
 
-from callarchive.web.api import conversations, policies, sources
+from callarchive.web.api import conversations, policies, sources, users
 
 
 def routers() -> list[APIRouter]:
     """Every API router, mounted under `/api/v1`."""
-    return [conversations.router, sources.router, policies.router]
+    return [conversations.router, sources.router, policies.router, users.router]
 
 
 __all__ = ["routers"]

@@ -2,12 +2,12 @@
 
 from fastapi import APIRouter
 
-from callarchive.web.pages import conversations, policies, session, sources
+from callarchive.web.pages import conversations, policies, session, sources, users
 
 
 def routers() -> list[APIRouter]:
     """Every page router."""
-    return [session.router, conversations.router, sources.router, policies.router]
+    return [session.router, conversations.router, sources.router, policies.router, users.router]
 
 
 __all__ = ["routers"]
