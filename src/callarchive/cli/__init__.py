@@ -16,6 +16,8 @@
     callarchive server list
     callarchive alert list|ack|clear
     callarchive worker --server NAME
+    callarchive retention show|set|run [--dry-run]
+    callarchive hold create|add|list|show|release-request|release-approve
 
 `main` is the script's entry point; `cli` the click group (tests invoke it with a `Wiring` as
 `obj`). `source test` runs a `SourceProbe`, which the wiring takes from the Genesys client.
@@ -23,6 +25,7 @@
 
 from callarchive.cli.alerts import alert
 from callarchive.cli.app import Wiring, cli, main
+from callarchive.cli.compliance import hold, retention
 from callarchive.cli.data import config, conversations, db, secrets
 from callarchive.cli.imports import cursor, import_, retry_buffer
 from callarchive.cli.reconcile import reconcile
@@ -49,6 +52,8 @@ for _group in (
     server,
     worker,
     alert,
+    retention,
+    hold,
 ):
     cli.add_command(_group)
 
