@@ -41,6 +41,7 @@ from callarchive.configuration import ImportSource, Policy, Server
 from callarchive.errors import CallarchiveError, ConfigurationError
 from callarchive.imports import RetryBuffer, RunResult, lag
 from callarchive.monitoring import Metrics, routes
+from callarchive.retention import daily_retention
 from callarchive.scheduling import (
     HEARTBEAT_S,
     TICK_S,
@@ -257,6 +258,12 @@ class Node:
             ),
             asyncio.create_task(self.scheduler.run(stop), name="scheduler"),
             asyncio.create_task(self.delivery.run(stop), name="alert delivery"),
+            asyncio.create_task(
+                daily_retention(
+                    self.archive, self.wired.media_store(), clock, server=self.server, stop=stop
+                ),
+                name="retention",
+            ),
         ]
         log.info("node_started", server=self.server, host=host)
         await stop.wait()
