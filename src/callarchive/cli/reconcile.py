@@ -12,14 +12,18 @@ from __future__ import annotations
 import datetime as dt
 
 import click
+import structlog
 
 from callarchive.alerts import Alerter, ArchiveAlertSink
 from callarchive.archive import Archive, DayReconciliation
 from callarchive.cli.app import Wiring, run, wiring
 from callarchive.cli.imports import pair_client
 from callarchive.configuration import ImportSource, Policy
-from callarchive.errors import ConfigurationError
+from callarchive.errors import CallarchiveError, ConfigurationError
+from callarchive.genesys import GenesysClient
 from callarchive.imports.reconciliation import Reconciler
+
+log = structlog.get_logger("callarchive.imports")
 
 
 @click.command("reconcile")
@@ -58,21 +62,54 @@ async def _reconcile(
     async with wired.archive() as archive:
         policy, source = await _pair(archive, source_name, policy_name)
         async with pair_client(wired, policy, source) as client:
-            reconciler = Reconciler(
-                archive=archive,
-                client=client,
-                work=wired.work_store(),
-                clock=wired.clock,
-                alerter=Alerter(ArchiveAlertSink(archive)),
-                policy=policy,
-                source=source,
-                server=wired.settings.resolved_server_name,
-            )
+            reconciler = _reconciler(wired, archive, client, policy, source)
             result, found = await reconciler.reconcile(day)
             if reimport and result.missing:
                 _, keys = await reconciler.reimport(found)
                 return result, keys
             return result, []
+
+
+async def reconcile_day(
+    wired: Wiring, archive: Archive, policy: Policy, source: ImportSource, day: dt.date
+) -> DayReconciliation:
+    """The daily job of one pair and day (a node's scheduler runs it): a failure is stored as
+    the day's result, so the status page shows it and the day is tried again later."""
+    started = wired.clock.now()
+    try:
+        async with pair_client(wired, policy, source) as client:
+            result, _ = await _reconciler(wired, archive, client, policy, source).reconcile(day)
+    except CallarchiveError as error:
+        log.warning(
+            "reconciliation_failed", policy=policy.name, source=source.name, error=str(error)
+        )
+        failed = DayReconciliation(
+            policy_id=policy.id or 0,
+            import_source_id=source.id or 0,
+            day=day,
+            started_at=started,
+            finished_at=wired.clock.now(),
+            server=wired.settings.resolved_server_name,
+            error=str(error),
+        )
+        await archive.reconciliations.save(failed)
+        return failed
+    return result
+
+
+def _reconciler(
+    wired: Wiring, archive: Archive, client: GenesysClient, policy: Policy, source: ImportSource
+) -> Reconciler:
+    return Reconciler(
+        archive=archive,
+        client=client,
+        work=wired.work_store(),
+        clock=wired.clock,
+        alerter=Alerter(ArchiveAlertSink(archive)),
+        policy=policy,
+        source=source,
+        server=wired.settings.resolved_server_name,
+    )
 
 
 async def _pair(
@@ -126,4 +163,4 @@ def summary(result: DayReconciliation) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["reconcile", "summary"]
+__all__ = ["reconcile", "reconcile_day", "summary"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import ipaddress
 import signal
 import socket
@@ -35,6 +36,7 @@ from callarchive.alerts import (
 from callarchive.archive import Archive, current_revision, head_revision, pair_folders
 from callarchive.cli.app import Wiring, run, wiring
 from callarchive.cli.imports import pair_client, run_pair
+from callarchive.cli.reconcile import reconcile_day
 from callarchive.cli.sources import echo_table
 from callarchive.clock import Clock
 from callarchive.configuration import ImportSource, Policy, Server
@@ -45,6 +47,7 @@ from callarchive.retention import daily_retention
 from callarchive.scheduling import (
     HEARTBEAT_S,
     TICK_S,
+    DailyReconciliation,
     Dispatcher,
     DueRun,
     LocalDispatcher,
@@ -127,6 +130,13 @@ class Node:
             server=self.server,
             dispatcher=dispatcher or self.local,
             tick_s=tick_s,
+        )
+        self.reconciliation = DailyReconciliation(
+            archive=archive,
+            clock=wired.clock,
+            work=wired.work_store(),
+            server=self.server,
+            reconcile=functools.partial(reconcile_day, wired, archive),
         )
         settings = wired.settings
         self.delivery = AlertDelivery(
@@ -264,6 +274,7 @@ class Node:
                 ),
                 name="retention",
             ),
+            asyncio.create_task(self.reconciliation.run(stop), name="reconciliation"),
         ]
         log.info("node_started", server=self.server, host=host)
         await stop.wait()

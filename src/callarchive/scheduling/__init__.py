@@ -6,6 +6,7 @@ LocalDispatcher        runs claimed jobs in this process (`callarchive serve`)
 execute_pair           one job: windows until caught up; a disabled policy or a stopping
                        node ends it after the current window
 keep_alive, is_alive   server registration and heartbeats
+DailyReconciliation    each pair's last finished day reconciled once (and incomplete days again)
 """
 
 from callarchive.scheduling.due import (
@@ -24,6 +25,7 @@ from callarchive.scheduling.jobs import (
     run_windows,
 )
 from callarchive.scheduling.node import HEARTBEAT_S, STALE_AFTER, is_alive, keep_alive
+from callarchive.scheduling.reconciling import RECONCILE_TICK_S, DailyReconciliation, DayJob
 from callarchive.scheduling.scheduler import (
     TICK_S,
     Dispatcher,
@@ -34,8 +36,11 @@ from callarchive.scheduling.scheduler import (
 __all__ = [
     "HEARTBEAT_S",
     "MAX_WINDOWS",
+    "RECONCILE_TICK_S",
     "STALE_AFTER",
     "TICK_S",
+    "DailyReconciliation",
+    "DayJob",
     "Dispatcher",
     "DueRun",
     "LocalDispatcher",
