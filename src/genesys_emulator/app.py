@@ -37,6 +37,7 @@ from genesys_emulator.faults import Fault, FaultKind, Faults
 from genesys_emulator.ground_truth import GroundTruth
 from genesys_emulator.limits import RateLimiter
 from genesys_emulator.org import CallKind, Conversation, Org
+from genesys_emulator.protection import APPLY, REVOKE, conversation_ids, entity_ref
 from genesys_emulator.recordings import (
     FORMAT_IDS,
     MAX_BATCH_ITEMS,
@@ -572,6 +573,35 @@ class Emulator:
             )
         return JSONResponse(self.recordings.batch_status(job, call.now, call.base))
 
+    async def protected_conversations(self, call: Call) -> Response:
+        ids = conversation_ids(await self.json_body(call.request))
+        if isinstance(ids, str):
+            raise ApiError(400, "bad.request", ids)
+        protected = self.recordings.protection.protected_among(ids)
+        return JSONResponse([entity_ref(c) for c in protected])
+
+    async def protect_conversations(self, call: Call) -> Response:
+        protect = call.request.query_params.get("protect", "true").lower()
+        if protect not in {"true", "false"}:
+            raise ApiError(400, "invalid.value", "protect must be true or false")
+        needed = APPLY if protect == "true" else REVOKE
+        if needed not in call.client.permissions:
+            raise ApiError(
+                403,
+                "missing.permissions",
+                f"You are missing the following permission(s): {needed}",
+                messageWithParams="You are missing the following permission(s): {perms}",
+                messageParams={"perms": needed},
+            )
+        ids = conversation_ids(await self.json_body(call.request))
+        if isinstance(ids, str):
+            raise ApiError(400, "bad.request", ids)
+        if protect == "true":
+            self.recordings.protection.apply(ids)
+        else:
+            self.recordings.protection.revoke(ids)
+        return Response(status_code=204)
+
     # -- users -----------------------------------------------------------------------------
 
     async def get_user(self, call: Call) -> Response:
@@ -801,6 +831,8 @@ class Emulator:
             )
         except (TypeError, ValueError) as error:
             return JSONResponse({"error": str(error)}, 400)
+        if body.get("deletion_protected"):
+            self.recordings.protection.apply([conversation.id])
         return JSONResponse(
             {
                 "conversation_id": conversation.id,
@@ -944,6 +976,8 @@ def create_app(config: EmulatorConfig, clock: Clock | None = None) -> Starlette:
         ),
         api("/api/v2/recording/batchrequests", "POST", emulator.submit_batch, VIEW_RECORDINGS),
         api("/api/v2/recording/batchrequests/{jobId}", "GET", emulator.batch_status),
+        api("/api/v2/recordings/deletionprotection", "POST", emulator.protected_conversations),
+        api("/api/v2/recordings/deletionprotection", "PUT", emulator.protect_conversations),
         api("/api/v2/users", "GET", emulator.list_users),
         api("/api/v2/users/{userId}", "GET", emulator.get_user),
         Route("/media/{conversation_id}/{file}", emulator.media, methods=["GET", "HEAD"]),

@@ -2,9 +2,9 @@
 
 A recording's state is derived from the clock and a little mutable state kept here: when a
 transcode into a format was first requested, the retention dates set through PUT, restorations
-of archived recordings and the batch download jobs (readable only by the client that submitted
-them). Media URLs are signed and expire after `url_ttl_s`, like the pre-signed URLs Genesys
-hands out.
+of archived recordings, the batch download jobs (readable only by the client that submitted
+them) and the conversations protected from deletion (`protection`). Media URLs are signed and
+expire after `url_ttl_s`, like the pre-signed URLs Genesys hands out.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from genesys_emulator.audio import FORMATS
 from genesys_emulator.clock import to_iso
 from genesys_emulator.config import EmulatorConfig
 from genesys_emulator.org import Conversation, FileState, Org, RecordingPlan
+from genesys_emulator.protection import DeletionProtection
 
 Json = dict[str, Any]
 FORMAT_IDS = (*FORMATS, "NONE")
@@ -64,12 +65,17 @@ class Recordings:
         self._transcodes: dict[tuple[str, str], dt.datetime] = {}
         self._batches: dict[str, BatchJob] = {}
         self.stuck_transcode_ratio = 0.0
+        self.protection = DeletionProtection()
 
     # -- state -----------------------------------------------------------------------------
 
     def file_state(self, plan: RecordingPlan, now: dt.datetime) -> FileState:
         retention = self._retention_of(plan.id)
-        if retention.delete_date is not None and retention.delete_date <= now:
+        if (
+            retention.delete_date is not None
+            and retention.delete_date <= now
+            and not self.protection.is_protected(plan.conversation_id)
+        ):
             return FileState.DELETED
         if plan.end + dt.timedelta(seconds=self.config.media_delay_s) > now:
             return FileState.UPLOADING
