@@ -6,12 +6,18 @@ key (`Authorization: Bearer ca_…` or `X-API-Key`), which acts as its user.
 
 from fastapi import APIRouter
 
-from callarchive.web.api import conversations, policies, sources, users
+from callarchive.web.api import conversations, policies, reconciliation, sources, users
 
 
 def routers() -> list[APIRouter]:
     """Every API router, mounted under `/api/v1`."""
-    return [conversations.router, sources.router, policies.router, users.router]
+    return [
+        conversations.router,
+        sources.router,
+        policies.router,
+        users.router,
+        reconciliation.router,
+    ]
 
 
 __all__ = ["routers"]
