@@ -17,7 +17,12 @@ from tests.web.site import Site
 @pytest.fixture
 async def site(database_url: str, box: SecretBox, tmp_path: Path) -> AsyncIterator[Site]:
     """A seeded site on the database under test, served while the test runs."""
-    running = Site(database_url=database_url, media_folder=tmp_path / "media", box=box)
+    running = Site(
+        database_url=database_url,
+        media_folder=tmp_path / "media",
+        work_folder=tmp_path / "work",
+        box=box,
+    )
     await running.seed()
     running.start()
     yield running

@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from callarchive.archive import Archive, ObjectStore, Recording, media_key
+from callarchive.archive import Archive, ObjectStore, Recording, WorkStore, media_key
 from callarchive.cli.running import listening_socket
 from callarchive.clock import Clock, SystemClock
 from callarchive.configuration import Codec, ImportSource, Role, User
@@ -83,6 +83,7 @@ class Site:
 
     database_url: str
     media_folder: Path
+    work_folder: Path | None = None  # the seed's folders (cursors, retry buffers), when given
     box: SecretBox
     clock: Clock = dataclasses.field(default_factory=SystemClock)
     url: str = ""
@@ -93,6 +94,11 @@ class Site:
     run_now: RunNow | None = None
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
+
+    def work(self) -> WorkStore:
+        """The site's work store (give `work_folder`)."""
+        assert self.work_folder is not None, "this site has no work store"
+        return WorkStore.from_url(str(self.work_folder))
 
     def archive(self) -> Archive:
         """A new archive handle for the test's own event loop (close it)."""
@@ -155,6 +161,7 @@ class Site:
             clock=self.clock,
             probe=self.probe,
             run_now=self.run_now,
+            work=None if self.work_folder is None else self.work(),
         )
         sock = listening_socket("127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -37,6 +37,7 @@ MENU: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
         (
             ("Users", "/users", "administrator"),
             ("Extensions", "/users/extensions", "administrator"),
+            ("API keys", "/api-keys", "administrator"),
         ),
     ),
     ("Alerts", (("Alerts", "/alerts", "operations"),)),

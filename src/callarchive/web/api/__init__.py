@@ -6,7 +6,17 @@ key (`Authorization: Bearer ca_…` or `X-API-Key`), which acts as its user.
 
 from fastapi import APIRouter
 
-from callarchive.web.api import conversations, policies, reconciliation, sources, users
+from callarchive.web.api import (
+    alerts,
+    api_keys,
+    audit,
+    conversations,
+    policies,
+    reconciliation,
+    sources,
+    status,
+    users,
+)
 
 
 def routers() -> list[APIRouter]:
@@ -16,6 +26,10 @@ def routers() -> list[APIRouter]:
         sources.router,
         policies.router,
         users.router,
+        alerts.router,
+        status.router,
+        audit.router,
+        api_keys.router,
         reconciliation.router,
     ]
 

@@ -2,12 +2,32 @@
 
 from fastapi import APIRouter
 
-from callarchive.web.pages import conversations, policies, session, sources, users
+from callarchive.web.pages import (
+    alerts,
+    api_keys,
+    audit,
+    conversations,
+    policies,
+    session,
+    sources,
+    status,
+    users,
+)
 
 
 def routers() -> list[APIRouter]:
     """Every page router."""
-    return [session.router, conversations.router, sources.router, policies.router, users.router]
+    return [
+        session.router,
+        conversations.router,
+        sources.router,
+        policies.router,
+        users.router,
+        alerts.router,
+        status.router,
+        audit.router,
+        api_keys.router,
+    ]
 
 
 __all__ = ["routers"]

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from callarchive.web import security
+from callarchive.web.api.api_keys import visible_keys
 from callarchive.web.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -121,7 +122,13 @@ async def logout(request: Request, viewer: CurrentViewer) -> Response:
 
 @router.get("/account")
 async def account_page(request: Request, viewer: CurrentViewer) -> Response:
-    return render(request, "account.html", viewer, zones=sorted(available_timezones()))
+    return render(
+        request,
+        "account.html",
+        viewer,
+        zones=sorted(available_timezones()),
+        api_keys=await visible_keys(web_state(request), viewer),
+    )
 
 
 @router.post("/account")
@@ -153,6 +160,7 @@ async def account_update(
             status_code=422,
             zones=sorted(available_timezones()),
             errors=errors,
+            api_keys=await visible_keys(state, viewer),
         )
     if time_zone and time_zone != viewer.account.time_zone:
         await state.archive.accounts.set_time_zone(viewer.login, time_zone, actor=viewer.login)
