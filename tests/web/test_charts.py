@@ -14,7 +14,9 @@ from callarchive.web.charts import (
     bar_chart,
     line_chart,
     nice_ceiling,
+    nice_duration,
     per_hour,
+    percent,
     progress_bar,
 )
 
@@ -54,6 +56,29 @@ def test_the_axis_top_is_a_round_number_at_or_above_the_largest(value: float, to
     assert nice_ceiling(value) == pytest.approx(top)
 
 
+@pytest.mark.parametrize(
+    ("seconds", "top"),
+    [(0, 60), (59, 60), (61, 300), (3600, 3600), (15 * 3600, 86_400), (400 * 86_400, 730 * 86_400)],
+)
+def test_a_duration_axis_tops_at_a_round_span(seconds: float, top: float) -> None:
+    assert nice_duration(seconds) == top
+
+
+@pytest.mark.parametrize(
+    ("fraction", "shown"),
+    [
+        (0, "0.0%"),
+        (0.425, "42.5%"),
+        (0.99996, "99.9%"),
+        (1, "100.0%"),
+        (0.0001, "0.1%"),
+        (2, "100.0%"),
+    ],
+)
+def test_a_share_is_never_rounded_to_all_or_nothing(fraction: float, shown: str) -> None:
+    assert percent(fraction) == shown
+
+
 def test_bars_are_as_tall_as_their_share_of_the_axis() -> None:
     points = [Point(at=END - dt.timedelta(hours=n), value=v) for n, v in ((2, 0), (1, 5), (0, 10))]
     svg = parsed(bar_chart(points, title="Imported per hour", label=hour, tick_every=1))
@@ -87,6 +112,10 @@ def test_a_line_goes_through_its_points_over_the_span() -> None:
     assert xy[0][1] < xy[1][1] < xy[2][1]  # lower lag, lower on the chart (larger y)
     ticks = [t.text for t in svg.findall(f"{SVG}text")]
     assert "5000s" in ticks  # the axis' top, above 3600
+    in_hours = parsed(
+        line_chart(points, start=start, end=END, title="Lag", label=hour, ceiling=nice_duration)
+    )
+    assert "3,600" in [t.text for t in in_hours.findall(f"{SVG}text")]
     assert hour(start) in ticks
     assert hour(END) in ticks
 

@@ -57,6 +57,36 @@ def nice_ceiling(value: float) -> float:
     return float(10 * power)  # pragma: no cover - the loop always returns
 
 
+_MINUTE, _HOUR, _DAY = 60, 3600, 86_400
+DURATION_STEPS = (
+    *(n * _MINUTE for n in (1, 5, 10, 15, 30)),
+    *(n * _HOUR for n in (1, 2, 3, 6, 12)),
+    *(n * _DAY for n in (1, 2, 3, 7, 14, 30, 60, 90, 180, 365)),
+)
+
+
+def nice_duration(seconds: float) -> float:
+    """The axis' top for durations: the smallest round span (1, 5, 10, 15, 30 minutes; 1, 2,
+    3, 6, 12 hours; 1, 2, 3, 7, 14, 30, 60, 90, 180, 365 days; then whole years) at or above
+    `seconds`."""
+    for step in DURATION_STEPS:
+        if seconds <= step:
+            return float(step)
+    return float(math.ceil(seconds / (365 * _DAY)) * 365 * _DAY)
+
+
+def percent(fraction: float) -> str:
+    """`fraction` as a percentage with one decimal, never rounded to 0.0 % or 100.0 % unless it
+    is exactly nothing or everything: `0.99996` is `99.9%`, not a misleading `100.0%`."""
+    share = min(1.0, max(0.0, fraction))
+    shown = round(share * 100, 1)
+    if share < 1:
+        shown = min(shown, 99.9)
+    if share > 0:
+        shown = max(shown, 0.1)
+    return f"{shown:.1f}%"
+
+
 def _number(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
 
@@ -85,9 +115,9 @@ def _y_tick(y: float, text: str) -> str:
     return f'<text class="tick" x="{LEFT - 4}" y="{y}" text-anchor="end">{escape(text)}</text>'
 
 
-def _x_tick(x: float, text: str) -> str:
+def _x_tick(x: float, text: str, anchor: str = "middle") -> str:
     return (
-        f'<text class="tick" x="{x:.1f}" y="{HEIGHT - 6}" text-anchor="middle">'
+        f'<text class="tick" x="{x:.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}">'
         f"{escape(text)}</text>"
     )
 
@@ -107,13 +137,14 @@ def bar_chart(
     title: str,
     label: Label,
     value_label: Callable[[float], str] = _number,
+    ceiling: Callable[[float], float] = nice_ceiling,
     tick_every: int = 6,
 ) -> Markup:
     """One bar per point (e.g. conversations imported per hour); `label` names a point's time
     (on every `tick_every`th bar, and in each bar's tooltip)."""
     if not points:
         return _empty(title, "bars")
-    top = nice_ceiling(max(p.value for p in points))
+    top = ceiling(max(p.value for p in points))
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     slot = plot_width / len(points)
@@ -139,6 +170,7 @@ def line_chart(
     title: str,
     label: Label,
     value_label: Callable[[float], str] = _number,
+    ceiling: Callable[[float], float] = nice_ceiling,
     ticks: int = 4,
 ) -> Markup:
     """A line through `points` (e.g. the lag after each run) over the span from `start` to `end`;
@@ -146,7 +178,7 @@ def line_chart(
     shown = sorted((p for p in points if start <= p.at <= end), key=lambda p: p.at)
     if not shown or end <= start:
         return _empty(title, "line")
-    top = nice_ceiling(max(p.value for p in shown))
+    top = ceiling(max(p.value for p in shown))
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     span = (end - start).total_seconds()
@@ -167,14 +199,15 @@ def line_chart(
         )
     for n in range(ticks + 1):
         at = start + (end - start) * n / ticks
-        body.append(_x_tick(LEFT + plot_width * n / ticks, label(at)))
+        anchor = "start" if n == 0 else "end" if n == ticks else "middle"
+        body.append(_x_tick(LEFT + plot_width * n / ticks, label(at), anchor))
     return _frame(title, body, "line")
 
 
 def progress_bar(fraction: float, *, title: str) -> Markup:
     """A bar filled to `fraction` (clamped to 0 to 1), its percentage in its label."""
     share = min(1.0, max(0.0, fraction))
-    label = escape(f"{title}: {share:.1%}")
+    label = escape(f"{title}: {percent(share)}")
     return Markup(  # noqa: S704 - the only text, the label, is escaped
         f'<svg class="progress" viewBox="0 0 1000 14" preserveAspectRatio="none" role="img" '
         f'aria-label="{label}" xmlns="http://www.w3.org/2000/svg"><title>{label}</title>'
@@ -182,4 +215,13 @@ def progress_bar(fraction: float, *, title: str) -> Markup:
     )
 
 
-__all__ = ["Point", "bar_chart", "line_chart", "nice_ceiling", "per_hour", "progress_bar"]
+__all__ = [
+    "Point",
+    "bar_chart",
+    "line_chart",
+    "nice_ceiling",
+    "nice_duration",
+    "per_hour",
+    "percent",
+    "progress_bar",
+]

@@ -15,7 +15,7 @@ from callarchive.imports.cursor import parse_time
 from callarchive.web import status
 from callarchive.web.api.ids import ArchiveId
 from callarchive.web.auth import Administrator, OperationsViewer, Viewer
-from callarchive.web.charts import bar_chart, line_chart, progress_bar
+from callarchive.web.charts import bar_chart, line_chart, nice_duration, percent, progress_bar
 from callarchive.web.state import web_state
 from callarchive.web.templating import render, zone_of
 
@@ -57,6 +57,7 @@ def _shown(pair: status.PairStatus, viewer: Viewer, now: dt.datetime) -> dict[st
             title="Lag behind real time after each run",
             label=hour,
             value_label=span,
+            ceiling=nice_duration,
         ),
         "caught_up_at": now + pair.progress.eta if pair.progress.eta is not None else None,
     }
@@ -79,6 +80,7 @@ async def _page(
         status_code=status_code,
         pairs=pairs,
         span=span,
+        percent=percent,
         problem=problem,
         can_run=state.run_now is not None,
         done=request.query_params.get("done"),
