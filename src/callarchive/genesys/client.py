@@ -45,6 +45,7 @@ from callarchive.genesys.models import (
     QueryPage,
     Recording,
     RecordingMetadata,
+    Ref,
     User,
     UserPage,
 )
@@ -57,6 +58,7 @@ FORMAT_IDS = ("WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3", "NONE"
 QUERY_PAGE_SIZE = 100
 MAX_QUERY_RESULTS = 100_000
 MAX_BATCH_ITEMS = 100
+MAX_PROTECTION_QUERY = 100
 USERS_PER_LOOKUP = 100
 JSON_ATTEMPTS = 5
 DOWNLOAD_ATTEMPTS = 5
@@ -189,11 +191,11 @@ class GenesysClient:
         )
 
     async def _json_list(
-        self, path: str, endpoint: str, item: type[ModelT], **kwargs: Any
+        self, path: str, endpoint: str, item: type[ModelT], *, method: str = "GET", **kwargs: Any
     ) -> tuple[list[ModelT], int]:
         adapter = TypeAdapter(list[item])  # type: ignore[valid-type]  # item is a model class
         for attempt in range(1, JSON_ATTEMPTS + 1):
-            response = await self._send("GET", path, endpoint, **kwargs)
+            response = await self._send(method, path, endpoint, **kwargs)
             if response.status_code not in (200, 202):
                 raise _status_error(response, endpoint)
             try:
@@ -407,6 +409,23 @@ class GenesysClient:
             json=dates,
         )
         return item
+
+    async def deletion_protected(self, conversation_ids: Sequence[str]) -> set[str]:
+        """Which of the conversations Genesys protects from deletion (a legal hold there);
+        asked about at most 100 at a time, as the API takes them."""
+        endpoint = "POST /api/v2/recordings/deletionprotection"
+        wanted = list(dict.fromkeys(conversation_ids))
+        protected: set[str] = set()
+        for first in range(0, len(wanted), MAX_PROTECTION_QUERY):
+            refs, _ = await self._json_list(
+                "/api/v2/recordings/deletionprotection",
+                endpoint,
+                Ref,
+                method="POST",
+                json={"conversationIds": wanted[first : first + MAX_PROTECTION_QUERY]},
+            )
+            protected.update(ref.id for ref in refs)
+        return protected
 
     async def submit_batch(self, items: Sequence[tuple[str, str | None]]) -> str:
         """Submit a batch download of (conversation id, recording id or None for all)."""

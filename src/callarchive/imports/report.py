@@ -11,6 +11,9 @@ HEADER = (
     "callarchive conversation id | newly imported | media downloaded | already imported"
 )
 
+# On Completion Delete skipped these: Genesys protects their recordings from deletion.
+PROTECTED = "Kept in Genesys Cloud (deletion protected)"
+
 
 class Outcome(enum.StrEnum):
     """What became of one conversation in a run."""
@@ -38,6 +41,9 @@ def notification_text(report: BatchReport) -> str:
         f"{_flag(e.already_imported)}"
         for e in rows
     ]
+    protected = [e.genesys_conversation_id for e in report.entries if e.deletion_protected]
+    if protected:
+        lines.append(f"{PROTECTED}: {', '.join(protected)}")
     return "\n".join(lines)
 
 

@@ -153,6 +153,8 @@ class ImportRun:
         self._limit = asyncio.Semaphore(concurrency)
         self._started = clock.now()
         self._entries: list[BatchReportEntry] = []
+        # Conversations Genesys protects from deletion (None: unknown, so nothing is deleted).
+        self._protected: set[str] | None = set()
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -205,6 +207,7 @@ class ImportRun:
         retried = await self._retried(cdrs, backfilled)
         rules = await self._rules()
         items = _merged(found, retried)
+        await self._load_protection(items, cdrs)
         await self.users.load(uid for item in items for uid in metadata.user_ids(item.conversation))
         await asyncio.gather(*(self._classify(item, rules) for item in items))
         await self._fetch_and_archive([i for i in items if i.entry is None], rules)
@@ -370,12 +373,13 @@ class ImportRun:
                 self.source_id, conversation.conversation_id
             )
             if item.existing is not None and item.existing.media_complete:
-                await self._delete_in_genesys(item.existing, item)
+                protected = await self._delete_in_genesys(item.existing, item)
                 item.entry = self._record(
                     conversation.conversation_id,
                     Outcome.ALREADY_IMPORTED,
                     item,
                     archive_id=item.existing.id,
+                    deletion_protected=protected,
                 )
 
     # -- media and archive -----------------------------------------------------------------
@@ -465,13 +469,14 @@ class ImportRun:
                 conversation_id=saved.id,
             )
         stored = dataclasses.replace(archived, id=saved.id)
-        await self._delete_in_genesys(stored, item)
+        protected = await self._delete_in_genesys(stored, item)
         item.entry = self._record(
             conversation.conversation_id,
             Outcome.IMPORTED if saved.newly_imported else Outcome.ALREADY_IMPORTED,
             item,
             archive_id=saved.id,
             media_downloaded=bool(saved.new_recordings),
+            deletion_protected=protected,
         )
 
     async def _media_not_ready(self, item: _Item, message: str) -> None:
@@ -492,13 +497,44 @@ class ImportRun:
 
     # -- deleting the cloud copy -----------------------------------------------------------
 
-    async def _delete_in_genesys(self, archived: Archived, item: _Item | None) -> None:
-        """Set deleteDate on every recording that is archived and verified (On Completion
-        Delete); a refusal raises an alert and leaves a CDR to retry the deletion."""
+    async def _load_protection(self, items: Sequence[_Item], cdrs: Sequence[Cdr]) -> None:
+        """Ask Genesys which of the run's conversations it protects from deletion (only for
+        On Completion Delete); when it cannot say, nothing is deleted in this run."""
         if not self.source.delete_on_completion:
             return
+        ids = [i.conversation.conversation_id for i in items]
+        ids += [c.conversation_id for c in cdrs if c.reason is RetryReason.DELETE_PENDING]
+        try:
+            self._protected = await self.client.deletion_protected(ids) if ids else set()
+        except (GenesysError, RetryableError, SkipError) as error:
+            log.warning("deletion_protection_unknown", error=str(error))
+            self._protected = None
+
+    async def _delete_in_genesys(self, archived: Archived, item: _Item | None) -> bool:
+        """Set deleteDate on every recording that is archived and verified (On Completion
+        Delete); a refusal raises an alert and leaves a CDR to retry the deletion. Recordings
+        Genesys protects from deletion are left alone (True: that happened), not an error."""
+        if not self.source.delete_on_completion:
+            return False
         pending = [r for r in archived.recordings if r.deleted_in_genesys_at is None]
+        if pending and self._protected is not None and archived.genesys_id in self._protected:
+            log.info(
+                "recording_deletion_skipped",
+                reason="deletion_protected",
+                conversation_id=archived.genesys_id,
+                recordings=len(pending),
+            )
+            return True
         failures: list[str] = []
+        if pending and self._protected is None:
+            failures = [r.recording_id for r in pending]
+            await self._alert(
+                AlertKind.DELETE_FAILED,
+                f"conversation {archived.genesys_id}: Genesys could not say whether it protects "
+                "the recordings from deletion; the deletion is retried",
+                conversation_id=archived.id,
+            )
+            pending = []
         for recording in pending:
             await self.objects.verify(recording.object_key, recording.sha256)
             now = self.clock.now()
@@ -538,6 +574,7 @@ class ImportRun:
                     reason=RetryReason.DELETE_PENDING, message=cdr.message, at=self.clock.now()
                 )
             await self.buffer.add(dataclasses.replace(cdr, recording_ids=tuple(failures)))
+        return False
 
     async def _retry_deletions(self, cdrs: Sequence[Cdr]) -> None:
         for cdr in cdrs:
@@ -604,6 +641,7 @@ class ImportRun:
         *,
         archive_id: int | None = None,
         media_downloaded: bool = False,
+        deletion_protected: bool = False,
     ) -> BatchReportEntry:
         match = item.match if item else None
         sides = item.sides if item else None
@@ -620,6 +658,7 @@ class ImportRun:
             newly_imported=outcome is Outcome.IMPORTED,
             media_downloaded=media_downloaded,
             already_imported=outcome is Outcome.ALREADY_IMPORTED,
+            deletion_protected=deletion_protected,
         )
         self._entries.append(entry)
         if self._progress is not None:
