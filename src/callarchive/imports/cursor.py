@@ -19,6 +19,7 @@ FORMAT_HINT = (
     "<conversation id>;YYYY.MM.DD HH:MM:SS.mmm (UTC), e.g. 3f2a...;2023.02.02 07:00:00.000"
 )
 MAX_BYTES = 4096
+_ID = re.compile(r"[^;\r\n]{0,200}")
 _LINE = re.compile(
     r"^(?P<id>[^;\r\n]{0,200});(?P<ts>\d{4}\.\d{2}\.\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)$"
 )
@@ -38,11 +39,21 @@ class Cursor:
     def __post_init__(self) -> None:
         if self.position.tzinfo is None:
             raise ValueError("cursor positions are timezone-aware (UTC)")
+        line = self.conversation_id
+        if not _ID.fullmatch(line) or len(line.splitlines()) > 1 or line != line.strip():
+            raise ValueError(
+                f"conversation id {line[:80]!r} cannot be written in a cursor line (at most 200 "
+                "characters, no ';', no line break, no surrounding spaces)"
+            )
 
     def render(self) -> str:
         """The file's single line (with a trailing newline)."""
         utc = self.position.astimezone(dt.UTC)
-        stamp = utc.strftime("%Y.%m.%d %H:%M:%S.") + f"{utc.microsecond // 1000:03d}"
+        # Not strftime: its %Y does not pad years before 1000 to the four digits parse expects.
+        stamp = (
+            f"{utc.year:04d}.{utc.month:02d}.{utc.day:02d} "
+            f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond // 1000:03d}"
+        )
         return f"{self.conversation_id};{stamp}\n"
 
 

@@ -45,7 +45,8 @@ EXAMPLE_TIME = "2023-02-02T07:00:00Z"
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}")
-_INTEGER = re.compile(r"-?[0-9]{1,18}")
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
+MAX_INTEGER = 2**63 - 1  # ids are 64-bit in the archive
 _OUR_NAME = re.compile(r"[0-9]{8}T[0-9]{6}_(?P<id>.+)\.xml")
 # Characters XML 1.0 cannot carry, not even as character references: such values go in base64.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -108,6 +109,8 @@ class Cdr:
         for name in ("policy_id", "import_source_id", "attempts"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 or more, not {getattr(self, name)}")
+            if getattr(self, name) > MAX_INTEGER:
+                raise ValueError(f"{name} must be at most {MAX_INTEGER}, not {getattr(self, name)}")
         object.__setattr__(self, "reason", RetryReason(self.reason))
         object.__setattr__(self, "recording_ids", tuple(self.recording_ids))
         for recording_id in self.recording_ids:
