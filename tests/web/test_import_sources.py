@@ -333,6 +333,12 @@ async def test_test_connection_counts_the_last_hour_before_and_after_saving(
         api = await client.post(
             "/api/v1/import-sources/Emulated/test", headers={"x-csrf-token": token}
         )
+        source_id = (await client.get("/api/v1/import-sources/Emulated")).json()["id"]
+        stored_secret = await client.post(
+            f"/data/import-sources/{source_id}/test",
+            data={**form, "client_secret": "", "csrf_token": token},
+        )
+    assert "Connected: token obtained" in stored_secret.text  # the stored secret was used
     assert api.status_code == 200
     assert api.json()["ok"] is True
     assert api.json()["conversations"] == expected
