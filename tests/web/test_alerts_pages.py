@@ -151,3 +151,29 @@ async def test_agents_and_supervisors_see_no_alerts(site: Site, login: str) -> N
         assert (await client.get("/alerts")).status_code == 403
         assert (await client.get("/api/v1/alerts")).status_code == 403
         assert 'href="/alerts"' not in (await client.get("/conversations")).text
+
+
+async def test_alerts_of_one_import(site: Site) -> None:
+    assert site.source is not None
+    archive = site.archive()
+    try:
+        for source_id, message in ((site.source.id, "ours"), (None, "another's")):
+            await archive.alerts.add(
+                AlertRecord(
+                    kind="import_failed",
+                    title="Conversation failed to import",
+                    severity="Error",
+                    state="Active",
+                    message=message,
+                    import_source_id=source_id,
+                )
+            )
+    finally:
+        await archive.close()
+    async with site.signed_in("officer") as client:
+        query = {"import_source_id": str(site.source.id)}
+        body = (await client.get("/api/v1/alerts", params=query)).json()
+        assert [a["message"] for a in body["items"]] == ["ours"]
+        page = await client.get("/alerts", params=query)
+        assert listed(page.text) == ["ours"]
+        assert 'href="/alerts?page=1">show every import' in page.text

@@ -169,6 +169,8 @@ async def test_the_page_shows_the_figures_charts_buffer_and_errors(seeded: Seede
     assert "media 404 for c-9" in text
     assert "c-8 still in progress" not in text  # a warning is not an error
     assert "Retry now" in text
+    every_alert = f"/alerts?policy_id={seeded.policy_id}&amp;import_source_id={seeded.source_id}"
+    assert every_alert in text
 
 
 async def test_retry_buffer_add_and_remove_through_the_page(seeded: Seeded) -> None:

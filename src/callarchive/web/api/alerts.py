@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from callarchive.alerts import AlertKind, AlertState, Severity
 from callarchive.archive import AlertFilter, AlertRecord
 from callarchive.errors import ConfigurationError
-from callarchive.web.api.ids import ArchiveId
+from callarchive.web.api.ids import MAX_ID, ArchiveId
 from callarchive.web.api.problems import NOT_FOUND
 from callarchive.web.auth import Administrator, NotFoundError, OperationsViewer, Viewer
 from callarchive.web.state import WebState, web_state
@@ -33,6 +33,8 @@ class AlertForm(BaseModel):
     kind: str = Field("", max_length=64, description="e.g. import_failed, retry_buffered")
     severity: str = Field("", max_length=16, description="Notification … Fatal")
     state: str = Field("", max_length=16, description="Active, Acknowledged or Cleared")
+    policy_id: int | None = Field(None, ge=1, le=MAX_ID, description="of this policy")
+    import_source_id: int | None = Field(None, ge=1, le=MAX_ID, description="of this source")
     page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(50, description="25, 50 or 100")
 
@@ -85,6 +87,8 @@ def to_filter(form: AlertForm) -> AlertFilter:
         kind=kind.value if kind else None,
         severities=(severity.value,) if severity else (),
         state=state.value if state else None,
+        policy_id=form.policy_id,
+        import_source_id=form.import_source_id,
     )
 
 

@@ -39,7 +39,8 @@ async def alerts_page(
     total = await state.archive.alerts.count(where)
 
     def link(**changes: object) -> str:
-        return "/alerts?" + urlencode({**fields, **changes})
+        query = {k: v for k, v in {**fields, **changes}.items() if v not in {"", None}}
+        return "/alerts?" + urlencode(query)
 
     return render(
         request,
