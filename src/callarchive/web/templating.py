@@ -24,7 +24,13 @@ templates = Jinja2Templates(directory=HERE / "templates")
 
 # (label, path, who sees it: "all", "operations" or "administrator")
 MENU: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
-    ("Conversations", (("Conversations", "/conversations", "all"),)),
+    (
+        "Conversations",
+        (
+            ("Conversations", "/conversations", "all"),
+            ("Legal holds", "/holds", "operations"),
+        ),
+    ),
     (
         "Data",
         (

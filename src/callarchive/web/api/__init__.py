@@ -11,6 +11,7 @@ from callarchive.web.api import (
     api_keys,
     audit,
     conversations,
+    holds,
     policies,
     reconciliation,
     sources,
@@ -31,6 +32,7 @@ def routers() -> list[APIRouter]:
         audit.router,
         api_keys.router,
         reconciliation.router,
+        holds.router,
     ]
 
 

@@ -7,6 +7,7 @@ from callarchive.web.pages import (
     api_keys,
     audit,
     conversations,
+    holds,
     policies,
     session,
     sources,
@@ -27,6 +28,7 @@ def routers() -> list[APIRouter]:
         status.router,
         audit.router,
         api_keys.router,
+        holds.router,
     ]
 
 
