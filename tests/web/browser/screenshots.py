@@ -9,23 +9,20 @@ administrator in headless Chromium and saves a 1280 by 800 PNG of each page into
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import tempfile
 from pathlib import Path
 
 from playwright.async_api import Page, async_playwright
 
-from callarchive.archive import AlertRecord, BatchReport, pair_folders
-from callarchive.configuration import Policy
-from callarchive.imports import Cursor
 from callarchive.secrets import SecretBox
+from tests.web.browser import seeding
 from tests.web.browser.chromium import launch, sign_in
 from tests.web.site import Site
 
 OUT = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 800}
 RUNS = 24  # hourly runs of the seeded policy
-# file name, path ({id}: the conversation shown)
+# file name, path ({id}: the analysed conversation)
 PAGES = (
     ("conversations", "/conversations"),
     ("conversation", "/conversations/{id}"),
@@ -47,59 +44,19 @@ ALERTS = (
 )  # fmt: skip
 
 
-async def seed_operations(site: Site) -> None:
-    """Alerts, and a policy importing the site's source: a day of hourly runs, the cursor two
-    thirds of the way through the history."""
-    assert site.source is not None
-    now = site.clock.now()
-    start = site.source.recording_start
-    cursor = start + (now - start) * 2 / 3
-    archive = site.archive()
-    try:
-        for kind, title, severity, state, message in ALERTS:
-            await archive.alerts.add(
-                AlertRecord(kind=kind, title=title, severity=severity, state=state, message=message)
-            )
-        policy = await archive.policies.add(
-            Policy(name="US", import_sources=(site.source.name,)), actor="admin"
-        )
-        pair = (policy.id or 0, site.source.id or 0)
-        for hours_ago in range(RUNS, 0, -1):
-            finished = now - dt.timedelta(hours=hours_ago)
-            window_end = cursor - (now - cursor) * hours_ago / RUNS / 4
-            await archive.batch_reports.add(
-                BatchReport(
-                    policy_id=pair[0],
-                    import_source_id=pair[1],
-                    started_at=finished - dt.timedelta(minutes=7),
-                    finished_at=finished,
-                    window_start=window_end - dt.timedelta(hours=2),
-                    window_end=window_end,
-                    server="node-1",
-                    imported=40 + (hours_ago * 37) % 60,
-                )
-            )
-    finally:
-        await archive.close()
-    folders = pair_folders(*pair)
-    await site.work().put(
-        folders.cursor, Cursor(position=cursor, conversation_id="c-last").render().encode()
-    )
-
-
 async def shoot(page: Page, name: str) -> None:
     path = OUT / f"{name}.png"
     await page.screenshot(path=path)
     print(f"saved {path}")
 
 
-async def shoot_pages(site: Site, page: Page) -> None:
+async def shoot_pages(page: Page, conversation_id: int) -> None:
     await page.goto("/login")
     await shoot(page, "login")
     await sign_in(page, "admin")
     await page.wait_for_url("**/conversations")
     for name, path in PAGES:
-        answer = await page.goto(path.format(id=site.ids["c-jane"]))
+        answer = await page.goto(path.format(id=conversation_id))
         if answer is None or answer.status == 404:
             print(f"left out {name}: {path} is not there")
             continue
@@ -116,14 +73,16 @@ async def main() -> None:
             box=SecretBox([SecretBox.generate_key()]),
         )
         await site.seed()
-        await seed_operations(site)
+        conversation_id = await seeding.analysed_conversation(site, Path(folder))
+        await seeding.alerts(site, ALERTS)
+        await seeding.import_policy(site, imported=2 / 3, runs=RUNS)
         site.start()
         try:
             async with async_playwright() as playwright:
                 browser = await launch(playwright)
                 try:
                     context = await browser.new_context(base_url=site.url, viewport=VIEWPORT)
-                    await shoot_pages(site, await context.new_page())
+                    await shoot_pages(await context.new_page(), conversation_id)
                 finally:
                     await browser.close()
         finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Page, expect
 
-from callarchive.archive import AlertRecord
+from tests.web.browser import seeding
 from tests.web.browser.chromium import sign_in
 from tests.web.site import Site
 
@@ -13,22 +13,13 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def test_an_administrator_acknowledges_an_alert(page: Page, site: Site) -> None:
-    archive = site.archive()
-    try:
-        alert = await archive.alerts.add(
-            AlertRecord(
-                kind="import_failed",
-                title="Conversation failed to import",
-                severity="Error",
-                state="Active",
-                message="media of c-7 answered 404",
-            )
-        )
-    finally:
-        await archive.close()
+    [alert_id] = await seeding.alerts(
+        site,
+        (("import_failed", "Conversation failed to import", "Error", "Active", "media 404"),),
+    )
     await page.goto("/alerts")
     await sign_in(page, "admin")
-    row = page.locator(f'#alerts tr[data-alert="{alert.id}"]')
+    row = page.locator(f'#alerts tr[data-alert="{alert_id}"]')
     await expect(row.locator(".state")).to_have_text("Active")
     await row.get_by_role("button", name="Acknowledge").click()
     await expect(row.locator(".state")).to_have_text("Acknowledged")

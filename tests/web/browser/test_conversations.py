@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from playwright.async_api import Page, expect
 
-from callarchive.analysis import analyse
-from callarchive.archive import ObjectStore, Recording, media_key
-from callarchive.configuration import Codec
-from tests.archive.builders import conversation
 from tests.web.browser.chromium import sign_in
-from tests.web.site import CALLS, Site, tone_wav
+from tests.web.browser.seeding import analysed_conversation
+from tests.web.site import CALLS, Site
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -75,43 +70,6 @@ async def test_the_recording_plays(signed_in: Page, site: Site) -> None:
     )
     duration = await audio.evaluate("audio => audio.duration")
     assert duration == pytest.approx(3.0, abs=0.05)
-
-
-async def analysed_conversation(site: Site, folder: Path) -> int:
-    """A conversation of jane whose recording has been analysed (its waveform is stored)."""
-    media = folder / "tone.wav"
-    media.write_bytes(tone_wav())
-    analysed = analyse(media)
-    assert site.source is not None
-    source_id = site.source.id or 0
-    start = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
-    key = media_key(source_id, start, "c-wave", "c-wave-r1", Codec.WAV)
-    stored = await ObjectStore.from_url(str(site.media_folder)).put(key, _once(media.read_bytes()))
-    recording = Recording(
-        recording_id="c-wave-r1",
-        codec=Codec.WAV,
-        object_key=key,
-        size=stored.size,
-        sha256=stored.sha256,
-        duration_ms=3000,
-        channels=2,
-        analysis=analysed.figures,
-        waveform=analysed.waveform.to_bytes(),
-    )
-    archive = site.archive()
-    try:
-        saved = await archive.conversations.save(
-            conversation(
-                source_id, "c-wave", start=start, user_login="jane", recordings=(recording,)
-            )
-        )
-    finally:
-        await archive.close()
-    return saved.id or 0
-
-
-async def _once(data: bytes) -> AsyncIterator[bytes]:
-    yield data
 
 
 async def test_the_playhead_follows_the_recording_and_a_click_seeks(
