@@ -282,3 +282,12 @@ async def test_before_the_first_run_and_without_a_runner_the_page_says_so(site: 
         pair = f"{policy.id}/{site.source.id}"
         refused = await client.post(f"/status/{pair}/run", data={"csrf_token": token})
         assert refused.status_code == 503
+        await site.work().put(
+            pair_folders(policy.id or 0, site.source.id or 0).cursor, b"edited by hand\n"
+        )
+        broken = await client.get("/status")
+        assert "Cursor problem" in broken.text
+        assert "edited by hand" in broken.text
+        (status,) = (await client.get("/api/v1/status")).json()["imports"]
+        assert status["cursor"]["line"] == "edited by hand"
+        assert "is not <conversation id>;YYYY.MM.DD" in status["cursor"]["error"]
