@@ -5,11 +5,13 @@ raise an alert and come back with `--reimport` and a run."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import sqlite3
 
 from callarchive.alerts import AlertKind
 from callarchive.archive import DayReconciliation
+from tests.imports.conftest import InstallationFactory
 from tests.imports.harness import POLICY, SOURCE, Installation
 from tests.imports.observe import alerts, archived, document_for, import_document, truth
 
@@ -34,6 +36,16 @@ def stored(installation: Installation) -> list[DayReconciliation]:
             return await archive.reconciliations.list()
 
     return asyncio.run(read())
+
+
+def forget(installation: Installation, conversation_id: str) -> None:
+    """Delete an archived conversation behind callarchive's back (its recordings go with it)."""
+    with contextlib.closing(sqlite3.connect(installation.home / "callarchive.db")) as database:
+        database.execute("PRAGMA foreign_keys = ON")
+        database.execute(
+            "DELETE FROM conversations WHERE genesys_conversation_id = ?", (conversation_id,)
+        )
+        database.commit()
 
 
 def missing_alerts(installation: Installation) -> list[str]:
@@ -75,9 +87,7 @@ def test_a_conversation_deleted_from_the_archive_is_missing_alerted_and_reimport
     day = day_of(installation)
     installation.catch_up()
     lost = sorted(archived(installation))[3]
-    with sqlite3.connect(installation.home / "callarchive.db") as database:
-        database.execute("PRAGMA foreign_keys = ON")
-        database.execute("DELETE FROM conversations WHERE genesys_conversation_id = ?", (lost,))
+    forget(installation, lost)
     assert lost not in archived(installation)
 
     found = installation.cli(*RECONCILE, "--day", day)
@@ -116,7 +126,8 @@ def test_a_conversation_the_cursor_skipped_is_missing_until_reimported(
     installation.catch_up()
     assert first["conversation_id"] not in archived(installation)
 
-    found = installation.cli(*RECONCILE, "--day", day, "--reimport")
+    # The policy is the only one importing from the source: --policy may be left out.
+    found = installation.cli("reconcile", "--source", SOURCE, "--day", day, "--reimport")
     assert found.exit_code == 0, found.output
     assert f"missing: {first['conversation_id']}" in found.output
     assert len(missing_alerts(installation)) == 1
@@ -139,3 +150,27 @@ def test_a_day_not_over_yet_or_before_the_recording_start_is_refused(
     assert long_ago.exit_code == 2
     assert "Recording Start Timestamp" in long_ago.stderr
     assert stored(installation) == []
+
+
+def test_a_day_beyond_the_query_reach_is_reconciled_and_reimported_through_details_jobs(
+    make_installation: InstallationFactory,
+) -> None:
+    first = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=40)
+    installation = make_installation(start=first, days=1, data_lag_s=600)
+    installation.configure(batch_duration_min=24 * 60)
+    installation.catch_up()
+    lost = min(archived(installation))
+    forget(installation, lost)
+    jobs = "POST /api/v2/analytics/conversations/details/jobs"
+    before = installation.emulator.stats()["by_endpoint"][jobs]
+
+    found = installation.cli(*RECONCILE, "--day", first.isoformat(), "--reimport")
+    assert found.exit_code == 0, found.output
+    assert f"missing: {lost}" in found.output
+    assert installation.emulator.stats()["by_endpoint"][jobs] == before + 1
+    installation.must("import", "run", "--policy", POLICY)
+    assert set(archived(installation)) == set(truth(installation))
+    installation.must(*RECONCILE, "--day", first.isoformat())
+    [result] = stored(installation)
+    assert result.complete
+    assert result.genesys_total == len(truth(installation))
