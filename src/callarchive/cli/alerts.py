@@ -6,7 +6,7 @@ import click
 
 from callarchive.alerts import AlertState
 from callarchive.archive import AlertRecord
-from callarchive.cli.app import run, wiring
+from callarchive.cli.app import actor, run, wiring
 from callarchive.cli.sources import echo_table
 from callarchive.errors import ConfigurationError
 
@@ -68,7 +68,7 @@ def _set_state(ctx: click.Context, alert_ids: tuple[int, ...], state: AlertState
     async def store() -> None:
         async with wiring(ctx).archive() as archive:
             for alert_id in alert_ids:
-                if not await archive.alerts.set_state(alert_id, state.value):
+                if not await archive.alerts.set_state(alert_id, state.value, actor=actor()):
                     raise ConfigurationError(
                         f"no alert has id {alert_id} (see `callarchive alert list`)", field="id"
                     )
