@@ -55,8 +55,9 @@ class RetentionJob:
         self._actor = actor
         self._page = page
 
-    async def run(self, *, dry_run: bool = False) -> RetentionOutcome:
-        """Delete (or, dry run, list) every conversation past its retention now."""
+    async def run(self, *, dry_run: bool = False, limit: int | None = None) -> RetentionOutcome:
+        """Delete (or, dry run, list) every conversation past its retention now; a dry run
+        stops after `limit` when given (a preview)."""
         now = self._clock.now()
         gone: list[Candidate] = []
         held = deleted_objects = missing_objects = 0
@@ -66,6 +67,8 @@ class RetentionJob:
             for candidate in due(page, now):
                 if dry_run:
                     gone.append(candidate)
+                    if limit is not None and len(gone) >= limit:
+                        break
                     continue
                 removed = await self._delete(candidate)
                 if removed is None:
@@ -74,7 +77,7 @@ class RetentionJob:
                 gone.append(candidate)
                 deleted_objects += removed[0]
                 missing_objects += removed[1]
-            if len(page) < self._page:
+            if len(page) < self._page or (limit is not None and len(gone) >= limit):
                 break
             after = (page[-1].start, page[-1].conversation_id)
         log.info(

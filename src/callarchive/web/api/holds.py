@@ -100,9 +100,9 @@ class Expiring(BaseModel):
 
 
 class RetentionPreview(BaseModel):
-    """What a retention run would delete now (a dry run)."""
+    """What a retention run would delete now (a dry run), oldest first."""
 
-    total: int
+    total: int = Field(description=f"how many; {PREVIEW_LIMIT} means at least that many")
     items: list[Expiring]
 
 
@@ -212,7 +212,9 @@ async def retention_preview(request: Request, viewer: OperationsViewer) -> Reten
     """What a retention run would delete now, oldest first (a dry run: nothing is deleted)."""
     del viewer
     state = web_state(request)
-    outcome = await RetentionJob(state.archive, state.media, state.clock).run(dry_run=True)
+    outcome = await RetentionJob(state.archive, state.media, state.clock).run(
+        dry_run=True, limit=PREVIEW_LIMIT
+    )
     return RetentionPreview(
         total=len(outcome.conversations),
         items=[

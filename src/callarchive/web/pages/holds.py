@@ -48,7 +48,9 @@ async def _page(
     status_code: int = 200,
 ) -> Response:
     state = web_state(request)
-    outcome = await RetentionJob(state.archive, state.media, state.clock).run(dry_run=True)
+    outcome = await RetentionJob(state.archive, state.media, state.clock).run(
+        dry_run=True, limit=PREVIEW_LIMIT
+    )
     return render(
         request,
         "holds.html",
@@ -59,7 +61,8 @@ async def _page(
         searching=any(search.model_dump().values()),
         errors=errors or {},
         expiring=outcome.conversations[:SHOWN_EXPIRING],
-        expiring_total=min(len(outcome.conversations), PREVIEW_LIMIT),
+        expiring_total=len(outcome.conversations),
+        expiring_more=len(outcome.conversations) >= PREVIEW_LIMIT,
         runs=await state.archive.retention.runs(limit=7),
     )
 
