@@ -58,7 +58,6 @@ from callarchive.scheduling import (
     keep_alive,
 )
 from callarchive.settings import Settings
-from callarchive.web import WebState, create_app
 
 log = structlog.get_logger("callarchive.node")
 
@@ -203,6 +202,10 @@ class Node:
 
     def app(self, *, tls: bool = False) -> Starlette:
         """The node's web app: `/metrics`, `/health`, `/ready`, and the web UI and REST API."""
+        # Imported here: the web stack adds ~70 MB to every process that loads it, and import
+        # runs and the other commands do not need it.
+        from callarchive.web import WebState, create_app  # noqa: PLC0415
+
         web = create_app(
             WebState(
                 archive=self.archive,

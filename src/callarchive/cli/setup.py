@@ -21,7 +21,6 @@ from callarchive.configuration import (
 )
 from callarchive.errors import ConfigurationError
 from callarchive.imports import notification_text
-from callarchive.web import hash_password, password_problem
 
 
 @click.group("policy")
@@ -196,6 +195,8 @@ def user_password(ctx: click.Context, login: str, password_stdin: bool) -> None:
     The password is asked for twice, hidden, unless --password-stdin is given. Only its argon2
     hash is stored.
     """
+    from callarchive.web import hash_password, password_problem  # noqa: PLC0415 - see running.py
+
     password: str
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
