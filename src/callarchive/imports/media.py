@@ -10,6 +10,7 @@ reading it back.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
@@ -42,6 +43,7 @@ TRANSCODE_PATIENCE_S = 60.0  # how long one run waits for Genesys to transcode
 BATCH_PATIENCE_S = 300.0
 BATCH_POLL_S = 2.0
 BATCH_SIZE = 100
+BATCH_DOWNLOADS = 8
 PLAYABLE = frozenset({"AVAILABLE", "RESTORED", None})
 CHUNK = 256 * 1024
 
@@ -77,6 +79,9 @@ class MediaFetcher:
         self._clock = clock
         self._scratch = scratch
         self.batch_submissions = 0
+        # Batch results are downloaded a few at a time: media transfer overlaps the storing
+        # and reading back of the files before them.
+        self._downloads = asyncio.Semaphore(BATCH_DOWNLOADS)
 
     # -- transcode strategy ----------------------------------------------------------------
 
@@ -178,12 +183,15 @@ class MediaFetcher:
     async def _one_batch(self, targets: list[Target]) -> dict[str, list[Recording] | Exception]:
         job_id = await self._client.submit_batch([(t.conversation_id, None) for t in targets])
         self.batch_submissions += 1
-        status = await self._client.batch_status(job_id)
+        # A job is never done the instant it is submitted: wait before the first look, so a
+        # job that completes within one poll interval costs one status call, not two.
         waited = 0.0
-        while not status.completed and waited < BATCH_PATIENCE_S:
+        while True:
             await self._clock.sleep(BATCH_POLL_S)
             waited += BATCH_POLL_S
             status = await self._client.batch_status(job_id)
+            if status.completed or waited >= BATCH_PATIENCE_S:
+                break
         results: dict[str, list[tuple[str, str]]] = {}
         failed: set[str] = set()
         for result in status.results if status.completed else []:
@@ -193,19 +201,23 @@ class MediaFetcher:
             else:
                 results.setdefault(cid, []).append((result.recording_id, result.result_url))
         outcomes: dict[str, list[Recording] | Exception] = {}
-        for target in targets:
+
+        async def fetch(target: Target) -> None:
             cid = target.conversation_id
-            try:
-                if cid in failed or cid not in results:
-                    # Left out (sensitive data), an error, or the job did not finish in time.
-                    outcomes[cid] = await self.by_conversation(target)
-                else:
-                    outcomes[cid] = [
-                        await self._store_result(target, recording_id, url)
-                        for recording_id, url in results[cid]
-                    ]
-            except Exception as error:  # noqa: BLE001 - each conversation gets its own outcome
-                outcomes[cid] = error
+            async with self._downloads:
+                try:
+                    if cid in failed or cid not in results:
+                        # Left out (sensitive data), an error, or the job did not finish in time.
+                        outcomes[cid] = await self.by_conversation(target)
+                    else:
+                        outcomes[cid] = [
+                            await self._store_result(target, recording_id, url)
+                            for recording_id, url in results[cid]
+                        ]
+                except Exception as error:  # noqa: BLE001 - each conversation has its outcome
+                    outcomes[cid] = error
+
+        await asyncio.gather(*(fetch(target) for target in targets))
         return outcomes
 
     async def _store_result(self, target: Target, recording_id: str, url: str) -> Recording:
