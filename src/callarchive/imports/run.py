@@ -48,7 +48,7 @@ from callarchive.imports.analysing import MediaAnalyser
 from callarchive.imports.cursor import Cursor, CursorError
 from callarchive.imports.cursor import parse as parse_cursor
 from callarchive.imports.jobs import fulfilled_job
-from callarchive.imports.media import MediaFetcher, Target
+from callarchive.imports.media import BATCH_SIZE, MediaFetcher, Target
 from callarchive.imports.partitions import PartitionBackfill
 from callarchive.imports.report import Outcome, notification_text
 from callarchive.imports.retry_buffer import Cdr, RetryBuffer, RetryReason
@@ -60,6 +60,7 @@ log = structlog.get_logger("callarchive.imports")
 
 RETRY_BATCH = 25
 CONCURRENCY = 8
+BATCHES_IN_FLIGHT = 2  # batch jobs downloading at once (each up to BATCH_SIZE conversations)
 # A retried CDR's start may be given to the second (CDRs written by hand, from the export); the
 # details query matches conversations whose lifetime overlaps the interval.
 RETRY_START_SLACK = dt.timedelta(seconds=1)
@@ -151,6 +152,10 @@ class ImportRun:
         )
         self._progress = progress
         self._limit = asyncio.Semaphore(concurrency)
+        # SQLite has one writer: the run's saves queue here, not in SQLite's busy timeout,
+        # which a burst of a few hundred concurrent saves on a busy machine outlasts.
+        self._writes = asyncio.Lock()
+        self._batches = asyncio.Semaphore(BATCHES_IN_FLIGHT)
         self._started = clock.now()
         self._entries: list[BatchReportEntry] = []
         # Conversations Genesys protects from deletion (None: unknown, so nothing is deleted).
@@ -402,15 +407,19 @@ class ImportRun:
         if not items:
             return
         if self.source.fetch_strategy is FetchStrategy.BATCH:
-            outcomes = await self.media.by_batch([self._target(i) for i in items])
-            await asyncio.gather(
-                *(
-                    self._archive_item(i, rules, outcomes[i.conversation.conversation_id])
-                    for i in items
-                )
-            )
+            chunks = [items[i : i + BATCH_SIZE] for i in range(0, len(items), BATCH_SIZE)]
+            await asyncio.gather(*(self._fetch_batch(chunk, rules) for chunk in chunks))
             return
         await asyncio.gather(*(self._fetch_one(i, rules) for i in items))
+
+    async def _fetch_batch(self, items: list[_Item], rules: RuleBook) -> None:
+        """One batch job's conversations: archived as soon as their media is stored, while
+        the next job is submitted and downloaded."""
+        async with self._batches:
+            outcomes = await self.media.by_batch([self._target(i) for i in items])
+        await asyncio.gather(
+            *(self._archive_item(i, rules, outcomes[i.conversation.conversation_id]) for i in items)
+        )
 
     async def _fetch_one(self, item: _Item, rules: RuleBook) -> None:
         async with self._limit:
@@ -460,7 +469,8 @@ class ImportRun:
             media_complete=True,
             **measured.fields,
         )
-        saved = await self.archive.conversations.save(archived)
+        async with self._writes:
+            saved = await self.archive.conversations.save(archived)
         for failure in measured.undecodable:
             await self._alert(
                 AlertKind.MEDIA_UNDECODABLE,
