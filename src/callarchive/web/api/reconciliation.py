@@ -22,6 +22,7 @@ from callarchive.web.auth import NotFoundError, OperationsViewer
 from callarchive.web.state import WebState, web_state
 
 router = APIRouter(tags=["reconciliation"])
+STATUS_DAYS = 7  # days the Status page shows
 
 
 class ConversationOut(BaseModel):
@@ -110,6 +111,15 @@ async def pairs(
     ]
 
 
+async def recent_days(
+    state: WebState, policy: Policy, source: ImportSource, *, limit: int = STATUS_DAYS
+) -> list[DayReconciliation]:
+    """The newest reconciled days of one pair (the Status page's Completeness section)."""
+    return await state.archive.reconciliations.list(
+        policy_id=policy.id, import_source_id=source.id, limit=limit
+    )
+
+
 @router.get("/reconciliation", responses=NOT_FOUND)
 async def list_reconciliations(
     request: Request,
@@ -132,4 +142,13 @@ async def list_reconciliations(
     return found
 
 
-__all__ = ["ConversationOut", "DayOut", "PairOut", "day_out", "pairs", "router"]
+__all__ = [
+    "STATUS_DAYS",
+    "ConversationOut",
+    "DayOut",
+    "PairOut",
+    "day_out",
+    "pairs",
+    "recent_days",
+    "router",
+]

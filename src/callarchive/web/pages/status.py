@@ -14,6 +14,7 @@ from callarchive.errors import ConfigurationError
 from callarchive.imports.cursor import parse_time
 from callarchive.web import status
 from callarchive.web.api.ids import ArchiveId
+from callarchive.web.api.reconciliation import recent_days
 from callarchive.web.auth import Administrator, OperationsViewer, Viewer
 from callarchive.web.charts import bar_chart, line_chart, nice_duration, percent, progress_bar
 from callarchive.web.state import web_state
@@ -73,6 +74,8 @@ async def _page(
     state = web_state(request)
     now = state.now()
     pairs = [_shown(pair, viewer, now) for pair in await status.statuses(state)]
+    for shown in pairs:
+        shown["days"] = await recent_days(state, shown["s"].policy, shown["s"].source)
     return render(
         request,
         "status.html",
