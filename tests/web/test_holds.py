@@ -133,3 +133,13 @@ async def test_the_holds_page_creates_adds_and_releases_with_four_eyes(site: Sit
         assert approved.status_code == 303
         [hold] = (await admin.get("/api/v1/holds")).json()
         assert (hold["state"], hold["conversations"]) == ("released", 2)
+
+
+async def test_the_search_page_offers_its_results_for_a_hold(site: Site) -> None:
+    async with site.signed_in("officer") as officer:
+        page = await officer.get("/conversations", params={"user": "jane", "min_duration": "1"})
+        assert 'href="/holds?user=jane&amp;min_duration=1"' in page.text
+        form = await officer.get("/holds", params={"user": "jane", "min_duration": "1"})
+        assert "user = jane" in form.text
+    async with site.signed_in("jane") as agent:
+        assert "hold-search" not in (await agent.get("/conversations")).text

@@ -40,6 +40,8 @@ class HoldSearch(BaseModel):
     number: str = Field("", max_length=320, description="From or To number")
     direction: str = Field("", max_length=16, description="internal, inbound, outbound, external")
     call_id: str = Field("", max_length=64, description="Genesys conversation id")
+    min_duration: str = Field("", max_length=9, description="seconds")
+    max_duration: str = Field("", max_length=9, description="seconds")
 
 
 class HoldIn(BaseModel):
