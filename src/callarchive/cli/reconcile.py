@@ -141,6 +141,16 @@ def _day(text: str) -> dt.date:
         raise ConfigurationError(message, field="day") from None
 
 
+def _percent(share: float) -> str:
+    """One decimal, never rounded up to 100.0 % (nor down to 0.0 %) unless it is exactly so."""
+    shown = round(share * 100, 1)
+    if share < 1:
+        shown = min(shown, 99.9)
+    if share > 0:
+        shown = max(shown, 0.1)
+    return f"{shown:.1f} %"
+
+
 def summary(result: DayReconciliation) -> str:
     """The result as a few lines of text."""
     share = result.completeness
@@ -152,7 +162,7 @@ def summary(result: DayReconciliation) -> str:
     )
     lines = [
         counts,
-        f"completeness {share * 100:.1f} %" if share is not None else "completeness unknown",
+        f"completeness {_percent(share)}" if share is not None else "completeness unknown",
     ]
     if result.archive_only:
         lines.append(f"archived but no longer listed by Genesys: {result.archive_only}")
