@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from callarchive.archive import AuditFilter, ObjectStore
+from callarchive.configuration import Policy
 from callarchive.retention import RetentionJob
 from tests.web.site import Site, csrf_of
 
@@ -143,3 +144,29 @@ async def test_the_search_page_offers_its_results_for_a_hold(site: Site) -> None
         assert "user = jane" in form.text
     async with site.signed_in("jane") as agent:
         assert "hold-search" not in (await agent.get("/conversations")).text
+
+
+async def test_editing_a_policy_or_a_user_on_the_web_keeps_their_retention(site: Site) -> None:
+    archive = site.archive()
+    try:
+        assert site.source is not None
+        await archive.policies.add(
+            Policy(name="EU", import_sources=(site.source.name,), retention_days=1827), actor="t"
+        )
+        await archive.retention.set_user_days("jane", 3653, actor="t")
+    finally:
+        await archive.close()
+    async with site.signed_in("admin") as admin:
+        headers = await _csrf(admin)
+        policy = {"name": "EU", "import_sources": [site.source.name], "enabled": False}
+        changed = await admin.put("/api/v1/policies/EU", json=policy, headers=headers)
+        assert changed.status_code == 200, changed.text
+        user = {"name": "Jane Changed", "role": "agent", "supervisor": "lead", "password": None}
+        changed = await admin.put("/api/v1/users/jane", json=user, headers=headers)
+        assert changed.status_code == 200, changed.text
+    archive = site.archive()
+    try:
+        assert (await archive.policies.get("EU")).retention_days == 1827
+        assert (await archive.users.get("jane")).retention_days == 3653
+    finally:
+        await archive.close()

@@ -6,6 +6,7 @@ the background, when this process runs a scheduler.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 
@@ -223,6 +224,8 @@ async def change_policy(
     state = web_state(request)
     stored = await stored_policy(state, name)
     policy = parse_policy(_raw(body), id=stored.id)
+    # The retention period is set apart (`callarchive retention set`): an edit keeps it.
+    policy = dataclasses.replace(policy, retention_days=stored.retention_days)
     return policy_out(await state.archive.policies.save(policy, actor=viewer.login))
 
 

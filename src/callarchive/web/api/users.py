@@ -6,6 +6,7 @@ its argon2 hash, and no answer holds it or its hash, only whether the user can s
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 from zoneinfo import available_timezones
@@ -160,6 +161,9 @@ async def store_user(
             field="role",
         )
     archive = state.archive
+    if not new:  # the retention override is set apart (`callarchive retention set`): kept
+        known = {u.login: u.retention_days for u in await archive.users.list()}
+        user = dataclasses.replace(user, retention_days=known.get(user.login))
     stored = await (archive.users.add if new else archive.users.save)(user, actor=actor)
     account = await archive.accounts.get(user.login)
     if account is not None and account.time_zone != zone:

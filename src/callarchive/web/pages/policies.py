@@ -7,6 +7,7 @@ the seed's batch notification.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -191,6 +192,8 @@ async def change_policy(request: Request, viewer: Administrator, policy_id: Arch
     values = typed_values(await request.form())
     try:
         policy = parse_policy(raw_items(values), id=stored.id)
+        # The retention period is set apart (`callarchive retention set`): an edit keeps it.
+        policy = dataclasses.replace(policy, retention_days=stored.retention_days)
         await state.archive.policies.save(policy, actor=viewer.login)
     except ConfigurationError as error:
         errors = {error.field or "form": error.reason}
