@@ -2,9 +2,9 @@
 
 One object gives every repository (`import_sources`, `policies`, `servers`, `users`,
 `extensions`, `conversations`, `partitions`, `alerts`, `batch_reports`, `scheduled_runs`, `audit`,
-`accounts`, `reconciliations`) over one engine, one secret box and one clock, plus the
-operations that span them: applying a whole configuration in one transaction, loading it
-back, and re-encrypting every stored secret after a key rotation.
+`accounts`, `reconciliations`, `holds`, `retention`) over one engine, one secret box and one
+clock, plus the operations that span them: applying a whole configuration in one transaction,
+loading it back, and re-encrypting every stored secret after a key rotation.
 """
 
 from __future__ import annotations

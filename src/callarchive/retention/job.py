@@ -32,7 +32,9 @@ class RetentionOutcome:
     now: dt.datetime
     dry_run: bool
     conversations: tuple[Candidate, ...]  # deleted, or that a dry run would delete
-    held_meanwhile: int = 0  # put under a legal hold between selection and deletion: kept
+    # Put under a legal hold between selection and deletion (kept), or deleted meanwhile by
+    # another run (a hand-started run beside the daily one).
+    held_meanwhile: int = 0
     objects_deleted: int = 0
     objects_already_gone: int = 0
 
@@ -99,7 +101,7 @@ class RetentionJob:
 
     async def _delete(self, candidate: Candidate) -> tuple[int, int] | None:
         """Media, then the row; (objects deleted, objects already gone), or None when a legal
-        hold now protects the conversation (nothing is deleted)."""
+        hold now protects the conversation (nothing is deleted) or another run deleted it."""
         cid = candidate.conversation_id
         if await self._archive.holds.held([cid]):
             return None
