@@ -43,7 +43,10 @@ TRANSCODE_PATIENCE_S = 60.0  # how long one run waits for Genesys to transcode
 BATCH_PATIENCE_S = 300.0
 BATCH_POLL_S = 2.0
 BATCH_SIZE = 100
-BATCH_DOWNLOADS = 8
+# Media transfers under way at once, whatever the strategy and the number of conversations in
+# flight: each holds an upload buffer of up to the store's part size (8 MiB), so this bounds
+# the importer's memory, while conversations waiting for Genesys hold none.
+TRANSFERS = 8
 PLAYABLE = frozenset({"AVAILABLE", "RESTORED", None})
 CHUNK = 256 * 1024
 
@@ -79,9 +82,7 @@ class MediaFetcher:
         self._clock = clock
         self._scratch = scratch
         self.batch_submissions = 0
-        # Batch results are downloaded a few at a time: media transfer overlaps the storing
-        # and reading back of the files before them.
-        self._downloads = asyncio.Semaphore(BATCH_DOWNLOADS)
+        self._transfers = asyncio.Semaphore(TRANSFERS)
 
     # -- transcode strategy ----------------------------------------------------------------
 
@@ -135,7 +136,7 @@ class MediaFetcher:
             recording.id,
             target.codec,
         )
-        async with self._objects.upload(key) as upload:
+        async with self._transfers, self._objects.upload(key) as upload:
             if upload.stored is None:
                 await self._download(target, recording, upload)
         stored = await self._verified(upload)
@@ -204,18 +205,17 @@ class MediaFetcher:
 
         async def fetch(target: Target) -> None:
             cid = target.conversation_id
-            async with self._downloads:
-                try:
-                    if cid in failed or cid not in results:
-                        # Left out (sensitive data), an error, or the job did not finish in time.
-                        outcomes[cid] = await self.by_conversation(target)
-                    else:
-                        outcomes[cid] = [
-                            await self._store_result(target, recording_id, url)
-                            for recording_id, url in results[cid]
-                        ]
-                except Exception as error:  # noqa: BLE001 - each conversation has its outcome
-                    outcomes[cid] = error
+            try:
+                if cid in failed or cid not in results:
+                    # Left out (sensitive data), an error, or the job did not finish in time.
+                    outcomes[cid] = await self.by_conversation(target)
+                else:
+                    outcomes[cid] = [
+                        await self._store_result(target, recording_id, url)
+                        for recording_id, url in results[cid]
+                    ]
+            except Exception as error:  # noqa: BLE001 - each conversation has its outcome
+                outcomes[cid] = error
 
         await asyncio.gather(*(fetch(target) for target in targets))
         return outcomes
@@ -229,7 +229,11 @@ class MediaFetcher:
             target.codec,
         )
         duration_ms: int | None = None  # unknown when an earlier run stored the object
-        async with self._scratch_dir() as folder, self._objects.upload(key) as upload:
+        async with (
+            self._transfers,
+            self._scratch_dir() as folder,
+            self._objects.upload(key) as upload,
+        ):
             if upload.stored is None:
                 original = folder / "original"
                 await self._download_to_file(url, original)
