@@ -170,3 +170,17 @@ async def test_editing_a_policy_or_a_user_on_the_web_keeps_their_retention(site:
         assert (await archive.users.get("jane")).retention_days == 3653
     finally:
         await archive.close()
+
+
+async def test_policies_show_their_retention(site: Site) -> None:
+    archive = site.archive()
+    try:
+        assert site.source is not None
+        await archive.policies.add(
+            Policy(name="EU", import_sources=(site.source.name,), retention_days=1827), actor="t"
+        )
+    finally:
+        await archive.close()
+    async with site.signed_in("admin") as admin:
+        assert (await admin.get("/api/v1/policies/EU")).json()["retention_days"] == 1827
+        assert "1827 days" in (await admin.get("/data/policies")).text

@@ -81,6 +81,9 @@ class PolicyOut(BaseModel):
     enabled: bool
     execute_only_on_selected_servers: bool
     servers: list[str]
+    retention_days: int | None = Field(
+        None, description="days its conversations are kept (null: for ever); see docs/compliance.md"
+    )
 
 
 class ReportLineOut(BaseModel):
@@ -139,6 +142,7 @@ def policy_out(policy: Policy) -> PolicyOut:
         enabled=policy.enabled,
         execute_only_on_selected_servers=policy.execute_only_on_selected_servers,
         servers=list(policy.servers),
+        retention_days=policy.retention_days,
     )
 
 
