@@ -3,9 +3,9 @@
 5xx and that every answer is documented: its status code, content type and body schema.
 
 The run is bounded and reproducible: a fixed number of examples per operation, valid and
-invalid ones mixed, derandomized, no example database. DELETE operations are left out, so the data the
-other calls need stays. (Each operation is a hypothesis test run here rather than through
-`schemathesis.pytest.from_fixture`, whose node renaming does not work with pytest 9.)
+invalid ones mixed, derandomized, no example database. DELETE operations are left out, so the
+data the other calls need stays. (Each operation is a hypothesis test run here rather than
+through `schemathesis.pytest.from_fixture`, whose node renaming does not work with pytest 9.)
 """
 
 from __future__ import annotations
