@@ -63,6 +63,9 @@ def test_a_dry_run_lists_what_would_go_and_the_run_deletes_it(
     assert installation.run("retention", "set", "--policy", "US", "30").exit_code == 0
     shown = installation.run("retention", "show")
     assert "30 days" in shown.stdout
+    reset = installation.run("retention", "set", "--user", "jane", "none")
+    assert "retention of jane: the policy's" in reset.stdout
+    assert installation.run("retention", "set", "30").exit_code == 2  # whose?
 
     dry = installation.run("retention", "run", "--dry-run")
     assert dry.exit_code == 0, dry.output

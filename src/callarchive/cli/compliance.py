@@ -87,7 +87,8 @@ def retention_set(ctx: click.Context, policy: str | None, user: str | None, days
                 await archive.retention.set_user_days(user or "", parsed, actor=actor())
 
     run(save())
-    click.echo(f"retention of {policy or user}: {_days(parsed)}")
+    shown = "the policy's" if user is not None and parsed is None else _days(parsed)
+    click.echo(f"retention of {policy or user}: {shown}")
 
 
 @retention.command("run")
