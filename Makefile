@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # proxy, and the headless Chromium that the web UI tests drive through Playwright.
 DEBIAN_PACKAGES := tinyproxy-bin chromium
 
-.PHONY: demo test lint typecheck pytest setup debian services clean
+.PHONY: demo test lint typecheck pytest setup debian services clean bench bench-catchup bench-memory
 
 setup: $(STAMP)
 
@@ -51,6 +51,21 @@ pytest: setup debian services
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# Import benchmarks against the emulator under Genesys's conditions (bench/importer.py,
+# BENCHMARKS.md): `make bench` imports BENCH_N conversations with each strategy, with and without
+# On Completion Delete, and runs the tutorial baseline; BENCH_FLAGS adds options, e.g. --quick.
+BENCH_N ?= 2000
+BENCH_FLAGS ?=
+
+bench: setup
+	$(BIN)/python bench/importer.py throughput --n $(BENCH_N) $(BENCH_FLAGS)
+
+bench-catchup: setup
+	$(BIN)/python bench/importer.py catchup $(BENCH_FLAGS)
+
+bench-memory: setup
+	$(BIN)/python bench/importer.py memory $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
