@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -27,6 +27,7 @@ from callarchive.web.auth import (
     SignInRequiredError,
     ThrottledError,
 )
+from callarchive.web.inputs import refuse_nul
 from callarchive.web.security import SecurityHeaders
 from callarchive.web.state import WebState
 from callarchive.web.templating import HERE, render
@@ -102,6 +103,7 @@ def create_app(state: WebState) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.web = state
     app.add_middleware(SecurityHeaders)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from callarchive.archive import ConversationQuery, FourEyesError, LegalHold, Scope
 from callarchive.retention import RetentionJob
-from callarchive.web.api.ids import ArchiveId
+from callarchive.web.api.ids import ArchiveId, ArchiveIdValue
 from callarchive.web.api.problems import NOT_FOUND
 from callarchive.web.auth import ForbiddenError, NotFoundError, OperationsViewer, Viewer
 from callarchive.web.search import SearchForm, to_query
@@ -51,7 +51,7 @@ class HoldIn(BaseModel):
 
     name: str = Field(max_length=200)
     reason: str = Field(max_length=2000, description="why: a case or matter number")
-    conversation_ids: list[int] = Field(default_factory=list, max_length=MAX_IDS)
+    conversation_ids: list[ArchiveIdValue] = Field(default_factory=list, max_length=MAX_IDS)
     search: HoldSearch | None = None
 
 
@@ -60,7 +60,7 @@ class HoldAdd(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    conversation_ids: list[int] = Field(default_factory=list, max_length=MAX_IDS)
+    conversation_ids: list[ArchiveIdValue] = Field(default_factory=list, max_length=MAX_IDS)
     search: HoldSearch | None = None
 
 
