@@ -8,6 +8,7 @@ Every search carries the viewer's scope: nothing outside it is ever returned.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,16 @@ class SearchForm(BaseModel):
     call_id: str = Field("", max_length=64, description="Genesys conversation id")
     min_duration: str = Field("", max_length=9, description="seconds")
     max_duration: str = Field("", max_length=9, description="seconds")
+    min_silence_ratio: str = Field(
+        "", max_length=12, description="0 to 1: share where nobody speaks"
+    )
+    max_silence_ratio: str = Field("", max_length=12, description="0 to 1")
+    min_talkover_ratio: str = Field(
+        "", max_length=12, description="0 to 1: share of speech where both speak"
+    )
+    max_talkover_ratio: str = Field("", max_length=12, description="0 to 1")
+    min_longest_silence: str = Field("", max_length=12, description="seconds")
+    max_longest_silence: str = Field("", max_length=12, description="seconds")
     sort: str = Field(
         "start", max_length=16, description="start, duration, user, from, to, direction"
     )
@@ -65,6 +76,21 @@ def _seconds(text: str, field: str) -> int | None:
     if not text.isdigit():
         raise ConfigurationError(f"{text!r} is not a number of seconds", field=field)
     return int(text)
+
+
+def _number(text: str, field: str, *, ratio: bool) -> float | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    upper = 1.0 if ratio else math.inf
+    if not 0.0 <= value <= upper:
+        expected = "a ratio from 0 to 1" if ratio else "a number of seconds"
+        raise ConfigurationError(f"{text!r} is not {expected}", field=field)
+    return value
 
 
 def _choice(text: str, kind: type[E], field: str) -> E | None:
@@ -98,6 +124,12 @@ def to_query(form: SearchForm, *, scope: Scope, zone: ZoneInfo) -> ConversationQ
         platform_call_id=form.call_id.strip() or None,
         min_duration=_seconds(form.min_duration, "min_duration"),
         max_duration=_seconds(form.max_duration, "max_duration"),
+        min_silence_ratio=_number(form.min_silence_ratio, "min_silence_ratio", ratio=True),
+        max_silence_ratio=_number(form.max_silence_ratio, "max_silence_ratio", ratio=True),
+        min_talkover_ratio=_number(form.min_talkover_ratio, "min_talkover_ratio", ratio=True),
+        max_talkover_ratio=_number(form.max_talkover_ratio, "max_talkover_ratio", ratio=True),
+        min_longest_silence=_number(form.min_longest_silence, "min_longest_silence", ratio=False),
+        max_longest_silence=_number(form.max_longest_silence, "max_longest_silence", ratio=False),
         scope=scope,
         sort=_choice(form.sort, ConversationSort, "sort") or ConversationSort.START,
         descending=form.order == "desc",
