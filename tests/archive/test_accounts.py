@@ -8,7 +8,9 @@ import pytest
 
 from callarchive.archive import Archive, ConversationQuery, ConversationSort, Scope
 from callarchive.archive.accounts import scope_of
+from callarchive.clock import FakeClock
 from callarchive.configuration import ImportSource, Role, User
+from callarchive.secrets import SecretBox
 from tests.archive.builders import T0, conversation
 from tests.configuration.builders import make_source
 
@@ -172,3 +174,28 @@ async def test_failed_sign_ins_are_counted_per_key_and_cleared(
     assert (await archive.accounts.throttle("ip:127.0.0.1")).failures == 0
     await archive.accounts.clear_failures("login:jane")
     assert (await archive.accounts.throttle("login:jane")).failures == 0
+
+
+async def test_an_api_keys_last_use_is_written_at_most_once_a_minute(
+    database_url: str, box: SecretBox
+) -> None:
+    clock = FakeClock(dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC))
+    archive = Archive.open(database_url, box, clock=clock)
+    try:
+        await archive.users.add(User(login="bot", name="Bot"), actor="t")
+        await archive.accounts.add_api_key(
+            "bot", name="bot", key_sha256="b" * 64, prefix="ca_b", actor="t"
+        )
+
+        async def last_use() -> dt.datetime | None:
+            await archive.accounts.by_api_key("b" * 64)
+            [key] = await archive.accounts.api_keys("bot")
+            return key.last_used_at
+
+        first = await last_use()
+        clock.advance(30)
+        assert await last_use() == first
+        clock.advance(31)
+        assert await last_use() == clock.now()
+    finally:
+        await archive.close()

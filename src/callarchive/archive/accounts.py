@@ -30,6 +30,8 @@ from callarchive.archive.schema import (
 from callarchive.configuration import Role
 from callarchive.errors import ConfigurationError
 
+LAST_USE_EVERY = dt.timedelta(minutes=1)
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class Scope:
@@ -268,7 +270,8 @@ class Accounts:
             return True
 
     async def by_api_key(self, key_sha256: str) -> Account | None:
-        """The account a live API key acts as (its last use is recorded)."""
+        """The account a live API key acts as. Its last use is recorded at most once a minute,
+        so automation calling often does not turn every read into a database write."""
         async with translate_errors(), self._context.sessions.begin() as session:
             found = await session.execute(
                 select(ApiKeyRow, UserRow)
@@ -278,7 +281,10 @@ class Accounts:
             pair = found.first()
             if pair is None:
                 return None
-            pair[0].last_used_at = self._context.now()
+            now = self._context.now()
+            last = pair[0].last_used_at
+            if last is None or now - last >= LAST_USE_EVERY:
+                pair[0].last_used_at = now
             return await _account(session, pair[1])
 
     # -- throttle --------------------------------------------------------------------------
