@@ -26,7 +26,8 @@ MEDIA_TYPES = {
     Codec.OGG_VORBIS: "audio/ogg",
     Codec.OGG_OPUS: "audio/ogg",
 }
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
+PAST_ANY_END = 10**18  # bytes; beyond any object, and int() of 4,300 digits or more raises
 
 
 class RangeNotSatisfiableError(Exception):
@@ -60,13 +61,18 @@ def byte_range(header: str | None, size: int) -> ByteRange | None:
     if not first and not last:
         return None
     if not first:  # the last N bytes
-        start, end = max(size - int(last), 0), size
+        start, end = max(size - _offset(last), 0), size
     else:
-        start = int(first)
-        end = size if not last else min(int(last) + 1, size)
+        start = _offset(first)
+        end = size if not last else min(_offset(last) + 1, size)
     if start >= size or end <= start:
         raise RangeNotSatisfiableError(f"bytes */{size}")
     return ByteRange(start=start, end=end, size=size)
+
+
+def _offset(digits: str) -> int:
+    """A byte offset from its digits; one longer than any object stands for "past the end"."""
+    return int(digits) if len(digits) < len(str(PAST_ANY_END)) else PAST_ANY_END
 
 
 def find_recording(conversation: Conversation, recording_id: str, codec: str) -> Recording:
