@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     """Folder path, `file://` or `s3://BUCKET/PREFIX` for the work store; default `<home>/work`."""
     secret_key: SecretStr | None = None
     """Fernet key(s), comma-separated, first encrypting; default the key file under home."""
+    media_key: SecretStr | None = None
+    """Media encryption master key(s), comma-separated, first wrapping; unset: see the file."""
+    media_key_file: Path | None = None
+    """File of media master keys (created with mode 0600 when missing); unset with
+    `media_key` unset: media is stored unencrypted."""
     s3_endpoint_url: str | None = None
     """Endpoint of an S3-compatible server (MinIO, Ceph, ...); unset for AWS S3."""
     s3_region: str = "us-east-1"

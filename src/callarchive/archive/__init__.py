@@ -3,11 +3,12 @@ the media object store and the work store of the seed's folders.
 
     Archive           the database (SQLite with WAL by default, PostgreSQL for scale)
     ObjectStore       media objects: put-if-absent streaming writes, ranged reads, verification
+    EncryptedObjectStore  the same, each object sealed with AES-GCM (MediaKeyring: master keys)
     WorkStore         tokens, cursors, retry buffer in the seed's folder layout
 
 Errors: `DatabaseUnavailableError` and `StoreUnavailableError` (retryable),
-`ObjectNotFoundError` (fatal), `ChecksumMismatchError` (skip: retry later); configuration
-problems are `ConfigurationError`.
+`ObjectNotFoundError` and `CorruptObjectError` (fatal), `ChecksumMismatchError` (skip: retry
+later); configuration problems are `ConfigurationError`.
 """
 
 from callarchive.analysis import RecordingAnalysis, Waveform
@@ -27,6 +28,14 @@ from callarchive.archive.conversations import (
     export_record,
 )
 from callarchive.archive.database import DatabaseUnavailableError, current_revision, head_revision
+from callarchive.archive.encryption import (
+    CorruptObjectError,
+    EncryptedObjectStore,
+    MediaKeyring,
+    finish_media_key_rotation,
+    load_media_keyring,
+    rotate_media_key_file,
+)
 from callarchive.archive.holds import FourEyesError, HoldState, LegalHold, ReleaseRequest
 from callarchive.archive.objects import (
     ChecksumMismatchError,
@@ -60,12 +69,15 @@ __all__ = [
     "Conversation",
     "ConversationQuery",
     "ConversationSort",
+    "CorruptObjectError",
     "DatabaseUnavailableError",
     "DayReconciliation",
     "Direction",
+    "EncryptedObjectStore",
     "FourEyesError",
     "HoldState",
     "LegalHold",
+    "MediaKeyring",
     "MediaStream",
     "MediaUpload",
     "ObjectNotFoundError",
@@ -91,7 +103,10 @@ __all__ = [
     "current_revision",
     "duration_seconds",
     "export_record",
+    "finish_media_key_rotation",
     "head_revision",
+    "load_media_keyring",
     "media_key",
     "pair_folders",
+    "rotate_media_key_file",
 ]

@@ -235,6 +235,15 @@ class ObjectStore:
             raise translate(error, key=key, setting=_SETTING) from error
         return True
 
+    async def keys(self, prefix: str) -> AsyncIterator[str]:
+        """The keys of the objects under `prefix` (media key rotation walks them)."""
+        try:
+            async for batch in obstore.list(self._store, prefix=prefix, chunk_size=1000):
+                for meta in batch:
+                    yield str(meta["path"])
+        except STORE_ERRORS as error:
+            raise translate(error, key=prefix, setting=_SETTING) from error
+
     async def read(self, key: str, *, start: int = 0, end: int | None = None) -> MediaStream:
         """Stream the object's bytes `start` to `end` (exclusive; None: to the end).
 

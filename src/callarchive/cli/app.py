@@ -22,11 +22,14 @@ from pydantic import ValidationError
 from callarchive import __version__, logs
 from callarchive.archive import (
     Archive,
+    EncryptedObjectStore,
+    MediaKeyring,
     ObjectStore,
     S3Options,
     WorkStore,
     current_revision,
     head_revision,
+    load_media_keyring,
 )
 from callarchive.clock import Clock, SystemClock
 from callarchive.errors import CallarchiveError, ConfigurationError, FatalError
@@ -101,8 +104,18 @@ class Wiring:
         )
 
     def media_store(self) -> ObjectStore:
-        """The media store of `CALLARCHIVE_MEDIA_URL`."""
-        return ObjectStore.from_url(self.settings.resolved_media_url, s3=self.s3())
+        """The media store of `CALLARCHIVE_MEDIA_URL`, encrypted when a media key is set."""
+        store = ObjectStore.from_url(self.settings.resolved_media_url, s3=self.s3())
+        keyring = self.media_keyring()
+        return store if keyring is None else EncryptedObjectStore(store, keyring)
+
+    def media_keyring(self) -> MediaKeyring | None:
+        """The media master keys (`CALLARCHIVE_MEDIA_KEY[_FILE]`); None: not encrypted."""
+        key = self.settings.media_key
+        return load_media_keyring(
+            env_key=key.get_secret_value() if key else None,
+            key_file=self.settings.media_key_file,
+        )
 
     def work_store(self) -> WorkStore:
         """The work store (the seed's folders) of `CALLARCHIVE_WORK_URL`."""

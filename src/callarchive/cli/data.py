@@ -10,7 +10,14 @@ from typing import Any, TextIO
 
 import click
 
-from callarchive.archive import ConversationQuery, current_revision, head_revision
+from callarchive.archive import (
+    ConversationQuery,
+    EncryptedObjectStore,
+    current_revision,
+    finish_media_key_rotation,
+    head_revision,
+    rotate_media_key_file,
+)
 from callarchive.cli.app import actor, run, wiring
 from callarchive.configuration import (
     export_configuration,
@@ -216,6 +223,64 @@ def secrets_rotate(ctx: click.Context) -> None:
         f"re-encrypted {count} secrets under a new key in {key_file_path(wired.settings.home)}; "
         f"restart running callarchive processes ({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC)"
     )
+
+
+@secrets.command("rotate-media-key")
+@click.option(
+    "--finish",
+    is_flag=True,
+    help="Wrap what is left under old keys (media written meanwhile), then drop them.",
+)
+@click.pass_context
+def secrets_rotate_media_key(ctx: click.Context, finish: bool) -> None:
+    """Wrap every media object's data key by a new media master key; media is not rewritten.
+
+    With CALLARCHIVE_MEDIA_KEY_FILE: a new first key is added to the file and every data key
+    re-wrapped; restart running callarchive processes, then run again with --finish, which
+    re-wraps what they wrote meanwhile and drops the old keys. With CALLARCHIVE_MEDIA_KEY=NEW,OLD:
+    every data key is re-wrapped by NEW; remove OLD once a run reports 0 re-wrapped.
+    """
+    wired = wiring(ctx)
+    settings = wired.settings
+    from_environment = settings.media_key is not None
+    if not from_environment and settings.media_key_file is None:
+        raise ConfigurationError(
+            "media encryption is off; set CALLARCHIVE_MEDIA_KEY or CALLARCHIVE_MEDIA_KEY_FILE",
+            field="CALLARCHIVE_MEDIA_KEY",
+        )
+    key_file = settings.media_key_file
+    if not from_environment and not finish and key_file is not None:
+        rotate_media_key_file(key_file)
+    store = wired.media_store()
+    if not isinstance(store, EncryptedObjectStore):  # pragma: no cover - checked above
+        raise ConfigurationError("media encryption is off", field="CALLARCHIVE_MEDIA_KEY")
+
+    async def rewrap() -> tuple[int, int]:
+        seen = rewrapped = 0
+        async for key in store.media_keys():
+            seen += 1
+            rewrapped += await store.rewrap(key)
+        async with wired.archive() as archive:
+            await archive.audit.record(
+                actor=actor(),
+                action="media_keys_rewrapped",
+                target="media",
+                details={"objects": seen, "rewrapped": rewrapped, "finish": finish},
+            )
+        return seen, rewrapped
+
+    seen, rewrapped = run(rewrap())
+    click.echo(f"re-wrapped the data keys of {rewrapped} of {seen} media objects")
+    if from_environment:
+        click.echo("remove the other keys from CALLARCHIVE_MEDIA_KEY once a run reports 0")
+    elif finish and key_file is not None:
+        finish_media_key_rotation(key_file)
+        click.echo(f"kept only the new key in {key_file}")
+    else:
+        click.echo(
+            "restart running callarchive processes, then run "
+            "`callarchive secrets rotate-media-key --finish`"
+        )
 
 
 __all__ = ["config", "conversations", "db", "secrets"]

@@ -1,0 +1,450 @@
+"""Encryption at rest of media: an `ObjectStore` that seals every object with AES-256-GCM.
+
+`EncryptedObjectStore(store, keyring)` has the interface of the store it wraps, so the import,
+the analysis, playback and retention do not know about it: sizes, ranges, sha256 and
+verification are those of the plaintext. Each object has its own random data key, wrapped by a
+master key of the `MediaKeyring` (`CALLARCHIVE_MEDIA_KEY` or the media key file).
+
+An object is a header then the media in chunks of `CHUNK` bytes, each sealed on its own:
+
+    magic (8) version (1) chunk size (4) nonce prefix (8)     <- "fixed": every seal's AAD
+    master key id (8) wrap nonce (12) wrapped data key (48)   <- data key, AES-GCM under the
+                                                                 master key, AAD fixed + key id
+                                                                 + the object's key
+    chunk 0 .. n-1: ciphertext (up to CHUNK) + tag (16)       <- nonce prefix + index (4);
+                                                                 AAD fixed + index + last flag
+
+A chunk cannot be moved, dropped or cut off undetected (its index and whether it is the last
+are authenticated), nor an object renamed (its key is bound to its data key). The plaintext
+size follows from the stored size: every object has at least one chunk, only the last may be
+short. A range read decrypts only the chunks holding the range. Key rotation never rewrites
+media: it writes the data key wrapped by the new master key to a sidecar object `<key>.key`,
+which readers prefer to the header's copy (see `rewrap`).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import hashlib
+import os
+import stat
+import struct
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from callarchive.archive._obstore import ObjectNotFoundError
+from callarchive.archive.objects import (
+    ChecksumMismatchError,
+    MediaStream,
+    MediaUpload,
+    ObjectStore,
+    StoredObject,
+)
+from callarchive.errors import ConfigurationError, FatalError
+from callarchive.secrets import SecretBox, parse_keys
+from callarchive.secrets import _write_key_file as write_key_file  # the same 0600 key files
+
+MAGIC = b"\x89CAMEDIA"
+SIDECAR_MAGIC = b"\x89CAMDKEY"
+VERSION = 1
+CHUNK = 64 * 1024
+TAG = 16
+SIDECAR_SUFFIX = ".key"
+_FIXED = struct.Struct(">8sBI8s")  # magic, version, chunk size, nonce prefix
+_WRAP = struct.Struct(">8s12s48s")  # master key id, wrap nonce, wrapped data key
+_SIDECAR = struct.Struct(">8sB8s12s48s")  # magic, version, then a _WRAP
+HEADER = _FIXED.size + _WRAP.size
+_SETTING = "CALLARCHIVE_MEDIA_KEY"
+_FILE_SETTING = "CALLARCHIVE_MEDIA_KEY_FILE"
+
+
+class CorruptObjectError(FatalError):
+    """A stored object fails authentication: it was altered, truncated or is not ours."""
+
+
+class MediaKeyring:
+    """Master keys of 32 bytes: the first wraps new data keys, every one unwraps."""
+
+    def __init__(self, keys: Sequence[bytes]) -> None:
+        if not keys:
+            raise ConfigurationError("no media key configured", field=_SETTING)
+        for key in keys:
+            if len(key) != 32:
+                raise ConfigurationError("a media key must be 32 bytes", field=_SETTING)
+        self._keys = {key_id(key): key for key in reversed(keys)}
+        self.primary_id = key_id(keys[0])
+
+    def wrap(self, data_key: bytes, context: bytes) -> bytes:
+        """`data_key` sealed under the primary master key (a `_WRAP` record)."""
+        nonce = os.urandom(12)
+        sealed = AESGCM(self._keys[self.primary_id]).encrypt(
+            nonce, data_key, self.primary_id + context
+        )
+        return _WRAP.pack(self.primary_id, nonce, sealed)
+
+    def unwrap(self, record: bytes, context: bytes, *, key: str) -> bytes:
+        """The data key in a `_WRAP` record; `CorruptObjectError` when it does not open."""
+        master_id, nonce, sealed = _WRAP.unpack(record)
+        master = self._keys.get(master_id)
+        if master is None:
+            raise ConfigurationError(
+                f"the data key of {key!r} is wrapped by media key {master_id.hex()}, which is "
+                "not configured; add that key after the current one",
+                field=_SETTING,
+            )
+        try:
+            return AESGCM(master).decrypt(nonce, sealed, master_id + context)
+        except InvalidTag:
+            raise CorruptObjectError(
+                f"the data key of {key!r} does not authenticate: the object was altered"
+            ) from None
+
+
+def load_media_keyring(*, env_key: str | None, key_file: Path | None) -> MediaKeyring | None:
+    """The media master keys from `CALLARCHIVE_MEDIA_KEY` (url-safe base64 keys of 32 bytes,
+    comma-separated, the first wrapping), else from `key_file` (one per line; created with mode
+    0600 when missing); None when neither is set: media is stored as it comes."""
+    if env_key:
+        return MediaKeyring(_raw(parse_keys(env_key, field_name=_SETTING)))
+    if key_file is None:
+        return None
+    return MediaKeyring(_raw(_read_key_file(key_file)))
+
+
+def rotate_media_key_file(path: Path) -> None:
+    """Put a new first key in the media key file. The old ones stay (objects written meanwhile
+    by processes not yet restarted use them) until `finish_media_key_rotation`."""
+    write_key_file(path, [SecretBox.generate_key(), *_read_key_file(path)])
+
+
+def finish_media_key_rotation(path: Path) -> None:
+    """Keep only the first key of the media key file (every data key is wrapped by it)."""
+    write_key_file(path, _read_key_file(path)[:1])
+
+
+def _read_key_file(path: Path) -> list[bytes]:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_key_file(path, [SecretBox.generate_key()], exclusive=True)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigurationError(
+            f"the media key file {path} can be read by group or others (mode {mode:04o}); "
+            f"run: chmod 600 {path}",
+            field=_FILE_SETTING,
+        )
+    return parse_keys(path.read_text(encoding="ascii"), field_name=_FILE_SETTING)
+
+
+def _raw(keys: Sequence[bytes]) -> list[bytes]:
+    return [base64.urlsafe_b64decode(key) for key in keys]
+
+
+def key_id(master: bytes) -> bytes:
+    """The 8-byte id of a master key, stored beside what it wraps (never the key itself)."""
+    return hashlib.sha256(b"callarchive media key id\0" + master).digest()[:8]
+
+
+def plaintext_size(stored: int, chunk: int = CHUNK) -> int | None:
+    """The plaintext size of an object of `stored` bytes; None when no object has that size."""
+    body = stored - HEADER
+    if body < TAG:
+        return None
+    count = -(-body // (chunk + TAG))
+    return body - TAG * count
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class _Sealer:
+    """One object's data key and header: seals and opens its chunks."""
+
+    key: str
+    fixed: bytes
+    nonce_prefix: bytes
+    chunk: int
+    data_key: bytes = dataclasses.field(repr=False)
+    master_id: bytes  # of the master key that unwrapped the data key
+    cipher: AESGCM = dataclasses.field(repr=False)
+
+    @classmethod
+    def new(cls, key: str, keyring: MediaKeyring) -> tuple[_Sealer, bytes]:
+        """A fresh data key for `key`, and the header to write first."""
+        prefix, data_key = os.urandom(8), AESGCM.generate_key(bit_length=256)
+        fixed = _FIXED.pack(MAGIC, VERSION, CHUNK, prefix)
+        sealer = cls._make(key, fixed, data_key, keyring.primary_id)
+        return sealer, fixed + keyring.wrap(data_key, _context(fixed, key))
+
+    @classmethod
+    def _make(cls, key: str, fixed: bytes, data_key: bytes, master_id: bytes) -> _Sealer:
+        _, _, chunk, prefix = _FIXED.unpack(fixed)
+        return cls(
+            key=key,
+            fixed=fixed,
+            nonce_prefix=prefix,
+            chunk=chunk,
+            data_key=data_key,
+            master_id=master_id,
+            cipher=AESGCM(data_key),
+        )
+
+    @classmethod
+    def open(cls, key: str, header: bytes, keyring: MediaKeyring, sidecar: bytes | None) -> _Sealer:
+        """The sealer of a stored object from its header (and its sidecar, after rotation)."""
+        fixed = header[: _FIXED.size]
+        if len(header) != HEADER:
+            raise CorruptObjectError(f"{key!r} is too short to be encrypted media")
+        magic, version, chunk, _ = _FIXED.unpack(fixed)
+        if magic != MAGIC:
+            raise CorruptObjectError(f"{key!r} is not an encrypted media object")
+        if version != VERSION or chunk != CHUNK:  # version 1 has one chunk size
+            raise CorruptObjectError(f"{key!r} has an unknown format (version {version})")
+        context = _context(fixed, key)
+        if sidecar is not None:
+            # A sidecar that does not open (a rotation cut short) leaves the header's copy.
+            with contextlib.suppress(CorruptObjectError):
+                record = _sidecar_record(sidecar)
+                data_key = keyring.unwrap(record, context, key=key)
+                return cls._make(key, fixed, data_key, record[:8])
+        record = header[_FIXED.size : HEADER]
+        return cls._make(key, fixed, keyring.unwrap(record, context, key=key), record[:8])
+
+    def seal(self, index: int, plaintext: bytes, *, last: bool) -> bytes:
+        return self.cipher.encrypt(self._nonce(index), plaintext, self._aad(index, last))
+
+    def unseal(self, index: int, sealed: bytes, *, last: bool) -> bytes:
+        try:
+            return self.cipher.decrypt(self._nonce(index), sealed, self._aad(index, last))
+        except InvalidTag:
+            raise CorruptObjectError(
+                f"chunk {index} of {self.key!r} does not authenticate: the object was altered, "
+                "reordered or truncated"
+            ) from None
+
+    def _nonce(self, index: int) -> bytes:
+        return self.nonce_prefix + struct.pack(">I", index)
+
+    def _aad(self, index: int, last: bool) -> bytes:
+        return self.fixed + struct.pack(">I?", index, last)
+
+
+def _context(fixed: bytes, key: str) -> bytes:
+    return fixed + key.encode()
+
+
+def _sidecar_record(sidecar: bytes) -> bytes:
+    if len(sidecar) != _SIDECAR.size:
+        raise CorruptObjectError("a media key sidecar has the wrong size")
+    magic, version, *record = _SIDECAR.unpack(sidecar)
+    if magic != SIDECAR_MAGIC or version != VERSION:
+        raise CorruptObjectError("a media key sidecar has an unknown format")
+    return _WRAP.pack(*record)
+
+
+class _SealingUpload(MediaUpload):
+    """A `MediaUpload` that seals chunks into the upload of the wrapped store."""
+
+    def __init__(
+        self,
+        key: str,
+        inner: MediaUpload | None,
+        keyring: MediaKeyring,
+        stored: StoredObject | None,
+    ) -> None:
+        # The inner upload does the writing (None: the object exists); this one only keeps
+        # MediaUpload's public face, so MediaUpload's own state is left unset.
+        self.key = key
+        self.stored = stored
+        self._inner = inner
+        self._keyring = keyring
+        self._restart()
+
+    def _restart(self) -> None:
+        self._sealer: _Sealer | None = None
+        self._buffer = bytearray()
+        self._index = 0
+        self._digest = hashlib.sha256()
+        self._size = 0
+
+    async def write(self, chunk: bytes) -> None:
+        if self.stored is not None or self._inner is None:
+            return
+        sealer = await self._begin(self._inner)
+        self._digest.update(chunk)
+        self._size += len(chunk)
+        self._buffer += chunk
+        # Seal a chunk only once a byte beyond it has arrived: the last one is flagged.
+        while len(self._buffer) > sealer.chunk:
+            piece = bytes(self._buffer[: sealer.chunk])
+            del self._buffer[: sealer.chunk]
+            await self._inner.write(sealer.seal(self._index, piece, last=False))
+            self._index += 1
+
+    async def reset(self) -> None:
+        if self._inner is not None:
+            await self._inner.reset()
+        self._restart()
+
+    async def abort(self) -> None:
+        if self._inner is not None:
+            await self._inner.abort()
+
+    async def complete(self) -> None:
+        if self.stored is not None or self._inner is None:
+            return
+        sealer = await self._begin(self._inner)
+        await self._inner.write(sealer.seal(self._index, bytes(self._buffer), last=True))
+        await self._inner.complete()
+        self.stored = StoredObject(
+            key=self.key, size=self._size, sha256=self._digest.hexdigest(), created=True
+        )
+
+    async def _begin(self, inner: MediaUpload) -> _Sealer:
+        if self._sealer is None:
+            self._sealer, header = _Sealer.new(self.key, self._keyring)
+            await inner.write(header)
+        return self._sealer
+
+
+class EncryptedObjectStore(ObjectStore):
+    """The media store `store`, every object sealed (see the module's docstring)."""
+
+    def __init__(self, store: ObjectStore, keyring: MediaKeyring) -> None:
+        # Every method that touches the obstore store is overridden to go through `store`.
+        self._raw = store
+        self._keyring = keyring
+
+    @property
+    def keyring(self) -> MediaKeyring:
+        """The master keys (rotation swaps in a ring with a new primary key)."""
+        return self._keyring
+
+    @contextlib.asynccontextmanager
+    async def upload(self, key: str) -> AsyncIterator[MediaUpload]:
+        if await self.size(key) is not None:
+            yield _SealingUpload(key, None, self._keyring, await self._describe(key, created=False))
+            return
+        async with self._raw.upload(key) as inner:
+            upload = _SealingUpload(key, inner, self._keyring, None)
+            yield upload
+            await upload.complete()
+
+    async def size(self, key: str) -> int | None:
+        stored = await self._raw.size(key)
+        if stored is None:
+            return None
+        size = plaintext_size(stored)
+        if size is None:
+            raise CorruptObjectError(f"{key!r} is too short ({stored} bytes) to be encrypted media")
+        return size
+
+    async def delete(self, key: str) -> bool:
+        deleted = await self._raw.delete(key)
+        await self._raw.delete(key + SIDECAR_SUFFIX)
+        return deleted
+
+    async def read(self, key: str, *, start: int = 0, end: int | None = None) -> MediaStream:
+        stored = await self._raw.size(key)
+        if stored is None:
+            raise ObjectNotFoundError(f"no stored object {key!r}")
+        size = plaintext_size(stored)
+        if size is None:
+            raise CorruptObjectError(f"{key!r} is too short ({stored} bytes) to be encrypted media")
+        end = size if end is None else end
+        if not 0 <= start <= end <= size:
+            raise ValueError(f"range {start}-{end} is outside the {size} bytes of {key!r}")
+        sealer = await self._sealer(key)
+        chunks = self._plaintext(sealer, stored, size, start, end)
+        return MediaStream(key=key, size=size, start=start, end=end, chunks=chunks)
+
+    async def verify(self, key: str, sha256: str) -> StoredObject:
+        try:
+            return await super().verify(key, sha256)
+        except CorruptObjectError as error:
+            raise ChecksumMismatchError(
+                f"{error}; the cloud copy is kept and the recording retried"
+            ) from error
+
+    async def rewrap(self, key: str) -> bool:
+        """Wrap the data key of `key` by the primary master key, in its sidecar object.
+
+        The media bytes are not rewritten (object stores cannot rewrite a prefix in place, and
+        media may be under a retention lock). False when the data key already was wrapped so.
+        """
+        sealer = await self._sealer(key)
+        if sealer.master_id == self._keyring.primary_id:
+            return False
+        record = self._keyring.wrap(sealer.data_key, _context(sealer.fixed, key))
+        _, nonce, sealed = _WRAP.unpack(record)
+        body = _SIDECAR.pack(SIDECAR_MAGIC, VERSION, self._keyring.primary_id, nonce, sealed)
+        sidecar_key = key + SIDECAR_SUFFIX
+        await self._raw.delete(sidecar_key)
+        await self._raw.put(sidecar_key, _once(body))
+        return True
+
+    async def media_keys(self) -> AsyncIterator[str]:
+        """The keys of every media object (not the sidecars), for rotation."""
+        async for key in self._raw.keys("media/"):
+            staging = "#" in key.rsplit("/", 1)[-1]  # a local folder's unfinished upload
+            if not key.endswith(SIDECAR_SUFFIX) and not staging:
+                yield key
+
+    async def _header(self, key: str) -> bytes:
+        return b"".join([c async for c in await self._raw.read(key, start=0, end=HEADER)])
+
+    async def _sidecar(self, key: str) -> bytes | None:
+        try:
+            stream = await self._raw.read(key + SIDECAR_SUFFIX)
+        except ObjectNotFoundError:
+            return None
+        return b"".join([c async for c in stream])
+
+    async def _sealer(self, key: str) -> _Sealer:
+        return _Sealer.open(key, await self._header(key), self._keyring, await self._sidecar(key))
+
+    async def _plaintext(
+        self, sealer: _Sealer, stored: int, size: int, start: int, end: int
+    ) -> AsyncIterator[bytes]:
+        if start == end:
+            return
+        step = sealer.chunk + TAG
+        last = max(0, -(-size // sealer.chunk) - 1)  # index of the object's last chunk
+        first_index, last_index = start // sealer.chunk, (end - 1) // sealer.chunk
+        raw_end = min(HEADER + (last_index + 1) * step, stored)
+        index, buffer = first_index, bytearray()
+        reading = await self._raw.read(sealer.key, start=HEADER + first_index * step, end=raw_end)
+        async for piece in reading:
+            buffer += piece
+            while index <= last_index:
+                length = step if index < last else stored - HEADER - last * step
+                if len(buffer) < length:
+                    break
+                sealed = bytes(buffer[:length])
+                del buffer[:length]
+                plain = sealer.unseal(index, sealed, last=index == last)
+                offset = index * sealer.chunk
+                yield plain[max(0, start - offset) : end - offset]
+                index += 1
+        if index <= last_index:
+            raise CorruptObjectError(f"{sealer.key!r} ended early: the object was truncated")
+
+
+async def _once(body: bytes) -> AsyncIterator[bytes]:
+    yield body
+
+
+__all__ = [
+    "CHUNK",
+    "CorruptObjectError",
+    "EncryptedObjectStore",
+    "MediaKeyring",
+    "finish_media_key_rotation",
+    "key_id",
+    "load_media_keyring",
+    "plaintext_size",
+    "rotate_media_key_file",
+]
