@@ -12,22 +12,35 @@ Where the keys come from (`load_secret_box`):
 - otherwise the key file `<CALLARCHIVE_HOME>/secret.key`, created on first start with mode 0600,
   one key per line, the first encrypting. `rotate_key_file` adds a new first key; once every
   stored secret is re-encrypted, `finish_key_rotation` drops the old ones.
+
+The installation's signing key (`SealKey`, Ed25519) signs the seals of archived conversations
+and the audit log's chain: `<CALLARCHIVE_HOME>/signing.key` (PEM, PKCS #8), created on first use
+with mode 0600 beside the secret key. Nodes of one installation share it (copy the file). Its
+public key (`public_pem`, `fingerprint`) is what a regulator checks an export against.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 
 from callarchive.errors import ConfigurationError
 
 KEY_FILE_NAME = "secret.key"
+SIGNING_KEY_FILE_NAME = "signing.key"
 _ENV_FIELD = "CALLARCHIVE_SECRET_KEY"
 _KEY_HELP = (
     "expected url-safe base64 Fernet keys of 32 bytes, separated by commas "
@@ -173,13 +186,19 @@ def _read_or_create_key_file(path: Path) -> list[bytes]:
 
 
 def _write_key_file(path: Path, keys: Sequence[bytes], *, exclusive: bool = False) -> None:
+    _write_private_file(
+        path, "".join(key.decode("ascii") + "\n" for key in keys), exclusive=exclusive
+    )
+
+
+def _write_private_file(path: Path, text: str, *, exclusive: bool = False) -> None:
     """Write atomically with mode 0600: a temporary file in the same folder, then a rename."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     descriptor = os.open(temporary, flags, 0o600)
     try:
         with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write("".join(key.decode("ascii") + "\n" for key in keys))
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         if exclusive:
@@ -192,13 +211,112 @@ def _write_key_file(path: Path, keys: Sequence[bytes], *, exclusive: bool = Fals
         temporary.unlink(missing_ok=True)
 
 
+class SealVerifier:
+    """An Ed25519 public key: checks signatures made by the matching `SealKey`."""
+
+    def __init__(self, public_key: Ed25519PublicKey) -> None:
+        self._public = public_key
+
+    @classmethod
+    def from_pem(cls, pem: bytes) -> SealVerifier:
+        """The verifier of a public key in PEM (`SubjectPublicKeyInfo`)."""
+        try:
+            key = serialization.load_pem_public_key(pem)
+        except ValueError:
+            raise ConfigurationError("not a PEM public key", field="public_key") from None
+        if not isinstance(key, Ed25519PublicKey):
+            raise ConfigurationError("not an Ed25519 public key", field="public_key")
+        return cls(key)
+
+    @property
+    def public_pem(self) -> bytes:
+        """The public key in PEM, for exports and `callarchive verify --public-key`."""
+        return self._public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        """`SHA256:` and the hex sha256 of the raw 32-byte public key."""
+        raw = self._public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return "SHA256:" + hashlib.sha256(raw).hexdigest()
+
+    def verify(self, signature_hex: str, message: bytes) -> bool:
+        """Whether `signature_hex` is this key's signature of `message`."""
+        try:
+            self._public.verify(bytes.fromhex(signature_hex), message)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+
+class SealKey(SealVerifier):
+    """The installation's Ed25519 signing key (never printed; `public_pem` is shareable)."""
+
+    def __init__(self, private_key: Ed25519PrivateKey) -> None:
+        super().__init__(private_key.public_key())
+        self._private = private_key
+
+    @classmethod
+    def generate(cls) -> SealKey:
+        """A new random key (tests, and the key file's first use)."""
+        return cls(Ed25519PrivateKey.generate())
+
+    def sign(self, message: bytes) -> str:
+        """The hex signature of `message`."""
+        return self._private.sign(message).hex()
+
+    def __repr__(self) -> str:
+        return f"SealKey({self.fingerprint})"
+
+
+def signing_key_path(home: Path) -> Path:
+    """Where the signing key lives under `CALLARCHIVE_HOME`."""
+    return home / SIGNING_KEY_FILE_NAME
+
+
+def load_seal_key(home: Path) -> SealKey:
+    """The installation's signing key, created (mode 0600) on first use; a key file that group
+    or others can read is refused, as for the secret key."""
+    path = signing_key_path(home)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        _write_private_file(path, pem.decode("ascii"), exclusive=True)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigurationError(
+            f"the signing key file {path} can be read by group or others (mode {mode:04o}); "
+            f"run: chmod 600 {path}",
+            field="signing_key",
+        )
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except ValueError:
+        raise ConfigurationError(
+            f"{path} is not a PEM private key; restore it from a backup", field="signing_key"
+        ) from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigurationError(f"{path} is not an Ed25519 key", field="signing_key")
+    return SealKey(key)
+
+
 __all__ = [
     "KEY_FILE_NAME",
+    "SIGNING_KEY_FILE_NAME",
+    "SealKey",
+    "SealVerifier",
     "Secret",
     "SecretBox",
     "finish_key_rotation",
     "key_file_path",
+    "load_seal_key",
     "load_secret_box",
     "parse_keys",
     "rotate_key_file",
+    "signing_key_path",
 ]

@@ -1,4 +1,5 @@
-"""What every repository shares: the session factory, the clock and the secret box."""
+"""What every repository shares: the session factory, the clock, the secret box and the
+signing key of seals."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callarchive.clock import Clock, SystemClock
-from callarchive.secrets import SecretBox
+from callarchive.secrets import SealKey, SecretBox
 
 
 @dataclasses.dataclass(kw_only=True, slots=True)
@@ -20,6 +21,7 @@ class Context:
     sessions: async_sessionmaker[AsyncSession]
     box: SecretBox
     clock: Clock = dataclasses.field(default_factory=SystemClock)
+    seal_key: SealKey = dataclasses.field(default_factory=SealKey.generate)
 
     def now(self) -> dt.datetime:
         """The current time, timezone-aware UTC."""

@@ -1,7 +1,9 @@
 """The audit log: who did what, when (configuration changes, playbacks, downloads).
 
 Entries are written in the same transaction as the change they describe, so a change without
-its entry cannot be committed. Details never hold secrets.
+its entry cannot be committed. Details never hold secrets. Entries are chained and signed as
+they are flushed (`seals.link_audit_entries`), so a removed or edited entry shows in
+`callarchive verify --audit`.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, event, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from callarchive.archive._context import Context
 from callarchive.archive.database import translate_errors
 from callarchive.archive.schema import AuditRow
+from callarchive.archive.seals import link_audit_entries
+from callarchive.secrets import SealKey
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -65,6 +70,16 @@ def write_entry(
 ) -> None:
     """Add an entry to the transaction of `session` (used by every repository that changes)."""
     session.add(AuditRow(at=at, actor=actor, action=action, target=target, details=details or {}))
+
+
+@event.listens_for(Session, "before_flush")
+def _chain_new_entries(session: Session, _context: object, _instances: object) -> None:
+    """Link and sign the entries this flush inserts, in the order they were added."""
+    key = session.info.get("seal_key")
+    entries = [row for row in session.new if isinstance(row, AuditRow) and row.link is None]
+    if entries and isinstance(key, SealKey):
+        entries.sort(key=lambda row: inspect(row).insert_order or 0)
+        link_audit_entries(session, entries, key)
 
 
 class AuditLog:

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import structlog
 from sqlalchemy import Select, and_, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +33,12 @@ from callarchive.archive.schema import (
     RecordingRow,
     UserRow,
     conversation_partitions,
+)
+from callarchive.archive.seals import (
+    canonical_json,
+    latest_seal,
+    seal_conversation,
+    stored_document,
 )
 from callarchive.configuration import Codec
 
@@ -209,6 +216,7 @@ _ANALYSIS = (
     "agent_speech_s",
 )
 _COLUMN = {"user_id": "agent_id"}
+_log = structlog.get_logger("callarchive.archive")
 
 
 class Conversations:
@@ -235,6 +243,7 @@ class Conversations:
                 .returning(ConversationRow.id)
             )
             conversation_id = new_id if new_id is not None else await _id_of(session, conversation)
+            before = None if new_id is not None else await stored_document(session, conversation_id)
             if new_id is not None:
                 await _link_partitions(session, new_id, conversation.partitions)
             elif conversation.media_complete:
@@ -248,6 +257,7 @@ class Conversations:
                 for recording in conversation.recordings
                 if await _insert_recording(session, conversation_id, recording, now)
             ]
+            await _seal(session, self._context, conversation_id, before)
             return SavedConversation(
                 id=conversation_id, newly_imported=new_id is not None, new_recordings=tuple(stored)
             )
@@ -402,6 +412,26 @@ def export_record(conversation: Conversation, zone: ZoneInfo) -> dict[str, Any]:
             for r in c.recordings
         ],
     }
+
+
+async def _seal(
+    session: AsyncSession,
+    context: Context,
+    conversation_id: int,
+    before: dict[str, Any] | None,
+) -> None:
+    """Seal a new conversation, or reseal one this save changed (recordings that arrived late,
+    the analysis of complete media). A conversation whose stored state no longer matches its
+    latest seal is not resealed: that would hide the change from `callarchive verify`."""
+    after = await stored_document(session, conversation_id)
+    if after is None or after == before:
+        return
+    if before is not None:
+        latest = await latest_seal(session, conversation_id)
+        if latest is not None and latest.document != canonical_json(before):
+            _log.warning("seal_refused_tampered", conversation_id=conversation_id)
+            return
+    await seal_conversation(session, context, conversation_id, after)
 
 
 def duration_seconds(start: dt.datetime, end: dt.datetime) -> int:

@@ -109,9 +109,12 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(config).get_current_head()
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions whose objects stay readable after commit."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+def session_factory(
+    engine: AsyncEngine, *, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose objects stay readable after commit (`info`: what they carry, such as
+    the key that signs the audit chain)."""
+    return async_sessionmaker(engine, expire_on_commit=False, info=info or {})
 
 
 @contextlib.asynccontextmanager

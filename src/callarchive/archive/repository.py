@@ -2,9 +2,10 @@
 
 One object gives every repository (`import_sources`, `policies`, `servers`, `users`,
 `extensions`, `conversations`, `partitions`, `alerts`, `batch_reports`, `scheduled_runs`, `audit`,
-`accounts`, `reconciliations`, `holds`, `retention`) over one engine, one secret box and one
-clock, plus the operations that span them: applying a whole configuration in one transaction,
-loading it back, and re-encrypting every stored secret after a key rotation.
+`accounts`, `reconciliations`, `holds`, `retention`, `seals`) over one engine, one secret box,
+one signing key and one clock, plus the operations that span them: applying a whole
+configuration in one transaction, loading it back, and re-encrypting every stored secret after
+a key rotation.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from callarchive.archive.reports import BatchReports
 from callarchive.archive.retention import Retention
 from callarchive.archive.runs import ScheduledRuns
 from callarchive.archive.schema import ImportSourceRow
+from callarchive.archive.seals import Seals
 from callarchive.archive.sources import (
     ImportSources,
     reencrypt_import_sources,
@@ -36,16 +38,29 @@ from callarchive.archive.sources import (
 from callarchive.clock import Clock, SystemClock
 from callarchive.configuration import Configuration, User
 from callarchive.errors import ConfigurationError
-from callarchive.secrets import SecretBox
+from callarchive.secrets import SealKey, SecretBox
 
 
 class Archive:
     """The archive database. Build with `Archive.open(url, box)`; close with `close()`."""
 
-    def __init__(self, engine: AsyncEngine, box: SecretBox, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        box: SecretBox,
+        *,
+        clock: Clock | None = None,
+        seal_key: SealKey | None = None,
+    ) -> None:
+        """`seal_key` signs seals and the audit chain: the installation's (`load_seal_key`);
+        None gives a new key of this object's lifetime (tests)."""
         self.engine = engine
+        seal_key = seal_key or SealKey.generate()
         self._context = Context(
-            sessions=database.session_factory(engine), box=box, clock=clock or SystemClock()
+            sessions=database.session_factory(engine, info={"seal_key": seal_key}),
+            box=box,
+            clock=clock or SystemClock(),
+            seal_key=seal_key,
         )
         self.import_sources = ImportSources(self._context)
         self.policies = Policies(self._context)
@@ -62,11 +77,19 @@ class Archive:
         self.holds = Holds(self._context)
         self.retention = Retention(self._context)
         self.reconciliations = Reconciliations(self._context)
+        self.seals = Seals(self._context)
 
     @classmethod
-    def open(cls, url: str, box: SecretBox, *, clock: Clock | None = None) -> Archive:
+    def open(
+        cls,
+        url: str,
+        box: SecretBox,
+        *,
+        clock: Clock | None = None,
+        seal_key: SealKey | None = None,
+    ) -> Archive:
         """An archive on the database at `url` (sqlite:///PATH or postgresql://...)."""
-        return cls(database.create_engine(url), box, clock=clock)
+        return cls(database.create_engine(url), box, clock=clock, seal_key=seal_key)
 
     async def upgrade(self) -> None:
         """Create or migrate the schema to the newest revision (idempotent)."""

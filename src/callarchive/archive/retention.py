@@ -17,7 +17,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callarchive.archive._context import Context, upsert_insert
@@ -29,6 +29,7 @@ from callarchive.archive.schema import (
     PolicyRow,
     RecordingRow,
     RetentionRunRow,
+    SealRow,
     UserRow,
 )
 from callarchive.configuration import parse_retention_days
@@ -179,6 +180,12 @@ class Retention:
             if row is None or await held_among(session, [candidate.conversation_id]):
                 return False
             await session.delete(row)
+            # The seal stays, marked: verification reports a deletion, not tampering.
+            await session.execute(
+                update(SealRow)
+                .where(SealRow.conversation_id == candidate.conversation_id)
+                .values(deleted_at=self._context.now())
+            )
             write_entry(
                 session,
                 at=self._context.now(),

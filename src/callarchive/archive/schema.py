@@ -433,6 +433,10 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(400))
     details: Mapped[dict[str, Any]]
+    # Revision v0007_seals: the audit chain, `link = sha256(previous link || sha256(canonical
+    # entry))`, and the Ed25519 signature of the link (None: written before the revision).
+    link: Mapped[str | None] = mapped_column(String(64))
+    signature: Mapped[str | None] = mapped_column(String(128))
 
 
 class WebSessionRow(Base):
@@ -563,6 +567,38 @@ class RetentionRunRow(Base):
     finished_at: Mapped[dt.datetime | None]
     deleted: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class SealChainRow(Base):
+    """The head of a hash chain (revision v0007_seals): a UTC day of import (`YYYY-MM-DD`) or
+    the audit log (`audit`). Appending locks this row, so two writers never fork a chain."""
+
+    __tablename__ = "seal_chains"
+
+    chain: Mapped[str] = mapped_column(String(16), primary_key=True)
+    length: Mapped[int] = mapped_column(Integer)
+    head: Mapped[str] = mapped_column(String(64))  # the last link ('' when empty)
+
+
+class SealRow(Base):
+    """The seal of a conversation (revision v0007_seals): the sha256 of its canonical metadata
+    and recordings, chained within its day of import and signed with the installation's key.
+
+    No foreign key: a seal outlives its conversation; retention marks it `deleted_at`."""
+
+    __tablename__ = "seals"
+    __table_args__ = (UniqueConstraint("day", "position"), Index(None, "conversation_id"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(Id)
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD (UTC), the chain
+    position: Mapped[int] = mapped_column(Integer)  # 1, 2, ... within the day
+    sealed_at: Mapped[dt.datetime]
+    document: Mapped[str] = mapped_column(Text)  # the canonical JSON that was sealed
+    seal: Mapped[str] = mapped_column(String(64))
+    link: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
+    deleted_at: Mapped[dt.datetime | None]  # deleted by retention (see the audit log)
 
 
 __all__ = ["Base", "UTCDateTime"]

@@ -35,7 +35,7 @@ from callarchive.clock import Clock, SystemClock
 from callarchive.errors import CallarchiveError, ConfigurationError, FatalError
 from callarchive.genesys import TlsSettings
 from callarchive.imports import SourceProbe, genesys_probe
-from callarchive.secrets import Secret, SecretBox, load_secret_box
+from callarchive.secrets import SealKey, Secret, SecretBox, load_seal_key, load_secret_box
 from callarchive.settings import Settings
 
 T = TypeVar("T")
@@ -49,6 +49,7 @@ class Wiring:
     probe_override: SourceProbe | None = None
     clock: Clock = dataclasses.field(default_factory=SystemClock)
     _box: SecretBox | None = None
+    _seal_key: SealKey | None = None
 
     @property
     def probe(self) -> SourceProbe:
@@ -93,6 +94,12 @@ class Wiring:
             )
         return self._box
 
+    def seal_key(self) -> SealKey:
+        """The installation's signing key of seals (the key file is created on first use)."""
+        if self._seal_key is None:
+            self._seal_key = load_seal_key(self.settings.home)
+        return self._seal_key
+
     def s3(self) -> S3Options:
         """How to reach S3 when a store URL is s3://."""
         secret = self.settings.s3_secret_access_key
@@ -124,7 +131,12 @@ class Wiring:
     @contextlib.asynccontextmanager
     async def archive(self, *, check_schema: bool = True) -> AsyncIterator[Archive]:
         """The archive, closed afterwards; refused when its schema is not the newest."""
-        archive = Archive.open(self.settings.resolved_database_url, self.box(), clock=self.clock)
+        archive = Archive.open(
+            self.settings.resolved_database_url,
+            self.box(),
+            clock=self.clock,
+            seal_key=self.seal_key(),
+        )
         try:
             if check_schema:
                 current, head = await current_revision(archive.engine), head_revision()

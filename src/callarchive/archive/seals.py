@@ -1,0 +1,674 @@
+"""Seals: tamper evidence for archived conversations and the audit log.
+
+A conversation is sealed when it is archived, in the same transaction: its canonical document
+(the section-5 metadata with UTC ISO times and its recordings' id, codec, size and sha256, as
+JSON with sorted keys) is hashed (`seal`), chained within its UTC day of import
+(`link = sha256(previous link || seal)`, the first link of a day `sha256(seal)`) and the link is
+signed with the installation's Ed25519 key (`SealKey`). A conversation that later gains
+recordings gets a new seal appended to the chain of that day; verification uses the latest.
+
+The audit log is one more chain (`audit`): each entry's `link = sha256(previous link ||
+sha256(canonical entry))`, signed, written by `write_entry`'s transaction.
+
+Chains never fork: appending takes a row lock on the chain's head in `seal_chains`
+(`SELECT ... FOR UPDATE` on PostgreSQL; SQLite serialises writers, and the sealing transaction
+has already written), so two workers sealing the same day queue for the rest of their short
+transactions. The head also holds the chain's length, so a removed last seal shows.
+
+`Seals.verify` recomputes everything from the database (and, with `media`, from the stored
+objects) and lists each problem; it never changes anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from collections.abc import AsyncIterator, Iterable
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from callarchive.archive._context import Context, upsert_insert
+from callarchive.archive._obstore import ObjectNotFoundError
+from callarchive.archive.database import translate_errors
+from callarchive.archive.objects import ObjectStore
+from callarchive.archive.schema import (
+    AuditRow,
+    ConversationRow,
+    RecordingRow,
+    SealChainRow,
+    SealRow,
+)
+from callarchive.secrets import SealKey, SealVerifier
+
+AUDIT_CHAIN = "audit"
+
+# The columns of a conversation that are sealed (DESIGN.md section 5 and the ids).
+_SEALED_COLUMNS = (
+    "id",
+    "import_source_id",
+    "genesys_conversation_id",
+    "start_at",
+    "end_at",
+    "duration_s",
+    "user_name",
+    "agent_id",
+    "from_number",
+    "from_info",
+    "to_number",
+    "to_info",
+    "direction",
+    "direction_user",
+    "from_user",
+    "to_user",
+    "location",
+    "platform_call_id",
+    "source_platform",
+    "conversation_type",
+    "record_type",
+    "dialed_number",
+    "end_cause",
+    "audio_codec",
+    "media_length",
+    "voice_quality",
+    "silence_ratio",
+    "talkover_ratio",
+    "longest_silence",
+    "customer_speech_s",
+    "agent_speech_s",
+)
+
+
+class ProblemKind(StrEnum):
+    """What verification found wrong."""
+
+    METADATA_CHANGED = "metadata changed"  # the conversation differs from its latest seal
+    SEAL_CHANGED = "seal changed"  # a seal is not the sha256 of its document
+    MEDIA_CHANGED = "media changed"  # a stored object's sha256 differs from the sealed one
+    MEDIA_MISSING = "media missing"  # a sealed recording's object is gone
+    CHAIN_BROKEN = "chain broken"  # a link does not follow from the previous one
+    SIGNATURE_INVALID = "signature invalid"  # a link is not signed by the installation's key
+    NOT_SEALED = "not sealed"  # a conversation archived since sealing began has no seal
+    CONVERSATION_MISSING = "conversation missing"  # deleted, but not by retention
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Problem:
+    """One thing verification found wrong."""
+
+    kind: ProblemKind
+    subject: str  # "conversation:42", "chain:2026-11-25", "audit:17"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.kind}: {self.message}"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Verification:
+    """The outcome of a verification: what was checked, notes, and problems (none: OK)."""
+
+    conversations: int = 0
+    seals: int = 0
+    chains: tuple[str, ...] = ()
+    recordings_read: int = 0
+    audit_entries: int = 0
+    notes: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing is wrong."""
+        return not self.problems
+
+    def report(self) -> str:
+        """The human-readable report (`callarchive verify`, the export's report)."""
+        checked = (
+            f"checked: {self.conversations} conversations, {self.seals} seals in "
+            f"{len(self.chains)} chains, {self.recordings_read} media objects read, "
+            f"{self.audit_entries} audit entries"
+        )
+        lines = [
+            checked,
+            *(f"note: {note}" for note in self.notes),
+            *(f"PROBLEM {problem}" for problem in self.problems),
+            "result: OK" if self.ok else f"result: {len(self.problems)} problem(s)",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def merged(self, other: Verification) -> Verification:
+        """Both verifications' counts, notes and problems."""
+        return Verification(
+            conversations=self.conversations + other.conversations,
+            seals=self.seals + other.seals,
+            chains=self.chains + other.chains,
+            recordings_read=self.recordings_read + other.recordings_read,
+            audit_entries=self.audit_entries + other.audit_entries,
+            notes=self.notes + other.notes,
+            problems=self.problems + other.problems,
+        )
+
+
+def canonical_json(document: dict[str, Any]) -> str:
+    """Sorted keys, no whitespace, UTF-8 text: the same bytes for the same document."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sha256_hex(data: bytes) -> str:
+    """The hex sha256 of `data`."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def next_link(previous: str, seal: str) -> str:
+    """`sha256(previous link || seal)` over the raw 32-byte values (no previous: `sha256(seal)`)."""
+    return sha256_hex(bytes.fromhex(previous) + bytes.fromhex(seal))
+
+
+def seal_message(chain: str, position: int, subject: str, seal: str, link: str) -> bytes:
+    """What a signature covers: the chain, the position in it, what was sealed and the link."""
+    return f"callarchive-seal-v1|{chain}|{position}|{subject}|{seal}|{link}".encode()
+
+
+def conversation_document(
+    row: ConversationRow, recordings: Iterable[RecordingRow]
+) -> dict[str, Any]:
+    """The canonical document of a conversation: its sealed columns (times as UTC ISO 8601)
+    and its recordings' id, codec, size and sha256, sorted."""
+    document: dict[str, Any] = {}
+    for name in _SEALED_COLUMNS:
+        value = getattr(row, name)
+        document[name] = (
+            value.astimezone(dt.UTC).isoformat() if isinstance(value, dt.datetime) else value
+        )
+    document["recordings"] = sorted(
+        (
+            {
+                "recording_id": r.genesys_recording_id,
+                "codec": r.codec,
+                "size": r.size,
+                "sha256": r.sha256,
+            }
+            for r in recordings
+        ),
+        key=lambda r: (r["recording_id"], r["codec"]),
+    )
+    return document
+
+
+def audit_document(row: AuditRow) -> dict[str, Any]:
+    """The canonical document of an audit entry."""
+    return {
+        "at": row.at.astimezone(dt.UTC).isoformat(),
+        "actor": row.actor,
+        "action": row.action,
+        "target": row.target,
+        "details": row.details,
+    }
+
+
+async def stored_document(session: AsyncSession, conversation_id: int) -> dict[str, Any] | None:
+    """The canonical document of the conversation as the database holds it now."""
+    await session.flush()
+    row = await session.get(ConversationRow, conversation_id, populate_existing=True)
+    if row is None:
+        return None
+    recordings = await session.scalars(
+        select(RecordingRow).where(RecordingRow.conversation_id == conversation_id)
+    )
+    return conversation_document(row, recordings)
+
+
+async def latest_seal(session: AsyncSession, conversation_id: int) -> SealRow | None:
+    """The newest seal of a conversation."""
+    found: SealRow | None = await session.scalar(
+        select(SealRow)
+        .where(SealRow.conversation_id == conversation_id)
+        .order_by(SealRow.sealed_at.desc(), SealRow.id.desc())
+        .limit(1)
+    )
+    return found
+
+
+async def seal_conversation(
+    session: AsyncSession, context: Context, conversation_id: int, document: dict[str, Any]
+) -> SealRow:
+    """Append the seal of `document` to today's chain, in `session`'s transaction."""
+    now = context.now()
+    day = now.astimezone(dt.UTC).date().isoformat()
+    text = canonical_json(document)
+    seal = sha256_hex(text.encode())
+    head = await _locked_head(session, day)
+    link = next_link(head.head, seal)
+    position = head.length + 1
+    row = SealRow(
+        conversation_id=conversation_id,
+        day=day,
+        position=position,
+        sealed_at=now,
+        document=text,
+        seal=seal,
+        link=link,
+        signature=context.seal_key.sign(
+            seal_message(day, position, f"conversation:{conversation_id}", seal, link)
+        ),
+    )
+    session.add(row)
+    head.length, head.head = position, link
+    await session.flush()
+    return row
+
+
+async def _locked_head(session: AsyncSession, chain: str) -> SealChainRow:
+    await session.execute(
+        upsert_insert(session)(SealChainRow)
+        .values(chain=chain, length=0, head="")
+        .on_conflict_do_nothing()
+    )
+    head: SealChainRow = (
+        await session.scalars(
+            select(SealChainRow)
+            .where(SealChainRow.chain == chain)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).one()
+    return head
+
+
+def link_audit_entries(session: Session, rows: list[AuditRow], key: SealKey) -> None:
+    """Chain and sign new audit entries (in flush order) under the locked head of the audit
+    chain; called from the session's `before_flush` (see `audit.py`)."""
+    bind = session.get_bind()
+    insert_ = upsert_insert_for(bind.dialect.name)
+    session.execute(
+        insert_(SealChainRow).values(chain=AUDIT_CHAIN, length=0, head="").on_conflict_do_nothing()
+    )
+    head = session.scalars(
+        select(SealChainRow)
+        .where(SealChainRow.chain == AUDIT_CHAIN)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    for row in rows:
+        seal = sha256_hex(canonical_json(audit_document(row)).encode())
+        link = next_link(head.head, seal)
+        position = head.length + 1
+        row.link = link
+        row.signature = key.sign(seal_message(AUDIT_CHAIN, position, "audit", seal, link))
+        head.length, head.head = position, link
+
+
+def upsert_insert_for(dialect: str) -> Any:
+    """The dialect's INSERT with ON CONFLICT, by dialect name."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+@dataclasses.dataclass(kw_only=True, slots=True)
+class _Findings:
+    seals: int = 0
+    conversations: int = 0
+    recordings_read: int = 0
+    audit_entries: int = 0
+    chains: list[str] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
+    problems: list[Problem] = dataclasses.field(default_factory=list)
+
+    def result(self) -> Verification:
+        return Verification(
+            conversations=self.conversations,
+            seals=self.seals,
+            chains=tuple(self.chains),
+            recordings_read=self.recordings_read,
+            audit_entries=self.audit_entries,
+            notes=tuple(self.notes),
+            problems=tuple(self.problems),
+        )
+
+
+class MediaReader(Protocol):
+    """Hashes stored objects again, for `verify(media=...)` (`ObjectStoreMedia`)."""
+
+    async def sha256(self, key: str) -> str | None:
+        """The sha256 of the object, None when it is gone."""
+        ...
+
+
+class ObjectStoreMedia:
+    """A `MediaReader` over the media store: streams each object through sha256."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self._store = store
+
+    async def sha256(self, key: str) -> str | None:
+        """The sha256 of the object's bytes, None when there is no such object."""
+        digest = hashlib.sha256()
+        try:
+            async for chunk in await self._store.read(key):
+                digest.update(chunk)
+        except ObjectNotFoundError:
+            return None
+        return digest.hexdigest()
+
+
+class Seals:
+    """Verify seals, chains and the audit log; give the seals of conversations for exports."""
+
+    def __init__(self, context: Context) -> None:
+        self._context = context
+
+    @property
+    def verifier(self) -> SealVerifier:
+        """The installation's public key."""
+        return self._context.seal_key
+
+    async def days(self) -> list[str]:
+        """Every day that has a chain of seals, oldest first."""
+        async with translate_errors(), self._context.sessions() as session:
+            found = await session.scalars(select(SealRow.day).distinct().order_by(SealRow.day))
+            return list(found)
+
+    async def of_conversations(self, ids: Iterable[int]) -> list[dict[str, Any]]:
+        """Every seal of these conversations (for an export), oldest first."""
+        wanted = list(ids)
+        found: list[dict[str, Any]] = []
+        async with translate_errors(), self._context.sessions() as session:
+            for start in range(0, len(wanted), 500):
+                rows = await session.scalars(
+                    select(SealRow)
+                    .where(SealRow.conversation_id.in_(wanted[start : start + 500]))
+                    .order_by(SealRow.id)
+                )
+                found += [_seal_json(row) for row in rows]
+        return found
+
+    async def verify(
+        self,
+        *,
+        conversation_id: int | None = None,
+        day: str | None = None,
+        everything: bool = False,
+        audit: bool = False,
+        media: MediaReader | None = None,
+    ) -> Verification:
+        """Check one conversation, one day, or everything (and the audit log when `audit`).
+
+        With `media`, every sealed recording's object is read again and its sha256 compared.
+        """
+        findings = _Findings()
+        async with translate_errors(), self._context.sessions() as session:
+            days: set[str] = set()
+            conversations: set[int] = set()
+            if conversation_id is not None:
+                conversations.add(conversation_id)
+                days.update(
+                    await session.scalars(
+                        select(SealRow.day).where(SealRow.conversation_id == conversation_id)
+                    )
+                )
+            if day is not None:
+                days.add(day)
+                conversations.update(
+                    await session.scalars(select(SealRow.conversation_id).where(SealRow.day == day))
+                )
+                start = dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC)
+                conversations.update(
+                    await session.scalars(
+                        select(ConversationRow.id).where(
+                            ConversationRow.imported_at >= start,
+                            ConversationRow.imported_at < start + dt.timedelta(days=1),
+                        )
+                    )
+                )
+            if everything:
+                days.update(await session.scalars(select(SealChainRow.chain)))
+                days.discard(AUDIT_CHAIN)
+                conversations.update(await session.scalars(select(SealRow.conversation_id)))
+                conversations.update(await session.scalars(select(ConversationRow.id)))
+            for chain in sorted(days):
+                await self._check_chain(session, chain, findings)
+            began = await session.scalar(select(func.min(SealRow.sealed_at)))
+            for conversation in sorted(conversations):
+                await self._check_conversation(session, conversation, began, media, findings)
+            if audit:
+                await self._check_audit(session, findings)
+        return findings.result()
+
+    async def _check_chain(self, session: AsyncSession, day: str, findings: _Findings) -> None:
+        findings.chains.append(day)
+        previous, position = "", 0
+        for row in await session.scalars(
+            select(SealRow).where(SealRow.day == day).order_by(SealRow.position)
+        ):
+            findings.seals += 1
+            position += 1
+            subject = f"chain:{day}"
+            if row.position != position:
+                findings.problems.append(
+                    Problem(
+                        kind=ProblemKind.CHAIN_BROKEN,
+                        subject=subject,
+                        message=f"seal {position} is missing (the next one is {row.position})",
+                    )
+                )
+                position = row.position
+            if sha256_hex(row.document.encode()) != row.seal:
+                findings.problems.append(
+                    Problem(
+                        kind=ProblemKind.SEAL_CHANGED,
+                        subject=f"conversation:{row.conversation_id}",
+                        message=f"seal {row.position} of {day} is not the sha256 of its document",
+                    )
+                )
+            if next_link(previous, row.seal) != row.link:
+                findings.problems.append(
+                    Problem(
+                        kind=ProblemKind.CHAIN_BROKEN,
+                        subject=subject,
+                        message=f"the link of seal {row.position} (conversation "
+                        f"{row.conversation_id}) does not follow from the previous one",
+                    )
+                )
+            message = seal_message(
+                day, row.position, f"conversation:{row.conversation_id}", row.seal, row.link
+            )
+            if not self._context.seal_key.verify(row.signature, message):
+                findings.problems.append(
+                    Problem(
+                        kind=ProblemKind.SIGNATURE_INVALID,
+                        subject=subject,
+                        message=f"seal {row.position} (conversation {row.conversation_id}) is "
+                        f"not signed by this installation's key ({self.verifier.fingerprint})",
+                    )
+                )
+            previous = row.link
+        head = await session.get(SealChainRow, day)
+        if head is not None and (head.length != position or head.head != previous):
+            findings.problems.append(
+                Problem(
+                    kind=ProblemKind.CHAIN_BROKEN,
+                    subject=f"chain:{day}",
+                    message=f"the chain's head says {head.length} seals, {position} found: "
+                    "seals were removed from its end",
+                )
+            )
+
+    async def _check_conversation(
+        self,
+        session: AsyncSession,
+        conversation_id: int,
+        began: dt.datetime | None,
+        media: MediaReader | None,
+        findings: _Findings,
+    ) -> None:
+        findings.conversations += 1
+        subject = f"conversation:{conversation_id}"
+        seal = await latest_seal(session, conversation_id)
+        document = await stored_document(session, conversation_id)
+        if document is None:
+            if seal is None:
+                return
+            if seal.deleted_at is not None:
+                findings.notes.append(
+                    f"{subject}: deleted by retention on {seal.deleted_at:%Y-%m-%d %H:%M:%S} UTC"
+                )
+            else:
+                findings.problems.append(
+                    Problem(
+                        kind=ProblemKind.CONVERSATION_MISSING,
+                        subject=subject,
+                        message="sealed on "
+                        f"{seal.sealed_at:%Y-%m-%d} but deleted without a retention deletion",
+                    )
+                )
+            return
+        if seal is None:
+            row = await session.get(ConversationRow, conversation_id)
+            if began is None or (row is not None and row.imported_at < began):
+                findings.notes.append(f"{subject}: archived before sealing began, not sealed")
+            else:
+                findings.problems.append(
+                    Problem(kind=ProblemKind.NOT_SEALED, subject=subject, message="has no seal")
+                )
+            return
+        sealed: dict[str, Any] = json.loads(seal.document)
+        if canonical_json(document) != seal.document:
+            changed = sorted(
+                name
+                for name in set(sealed) | set(document)
+                if sealed.get(name) != document.get(name)
+            )
+            findings.problems.append(
+                Problem(
+                    kind=ProblemKind.METADATA_CHANGED,
+                    subject=subject,
+                    message=f"{', '.join(changed)} differ from the seal of "
+                    f"{seal.sealed_at:%Y-%m-%d %H:%M:%S} UTC",
+                )
+            )
+        if media is not None:
+            await self._check_media(session, conversation_id, sealed, media, findings)
+
+    async def _check_media(
+        self,
+        session: AsyncSession,
+        conversation_id: int,
+        sealed: dict[str, Any],
+        media: MediaReader,
+        findings: _Findings,
+    ) -> None:
+        subject = f"conversation:{conversation_id}"
+        keys = dict(
+            (
+                await session.execute(
+                    select(RecordingRow.genesys_recording_id, RecordingRow.object_key).where(
+                        RecordingRow.conversation_id == conversation_id
+                    )
+                )
+            ).all()
+        )
+        for recording in sealed.get("recordings", []):
+            key = keys.get(recording["recording_id"])
+            if key is None:
+                continue  # reported as changed metadata
+            findings.recordings_read += 1
+            actual = await media.sha256(key)
+            if actual is None:
+                findings.problems.append(
+                    Problem(
+                        kind=ProblemKind.MEDIA_MISSING,
+                        subject=subject,
+                        message=f"recording {recording['recording_id']}: no object {key!r}",
+                    )
+                )
+            elif actual != recording["sha256"]:
+                findings.problems.append(
+                    Problem(
+                        kind=ProblemKind.MEDIA_CHANGED,
+                        subject=subject,
+                        message=f"recording {recording['recording_id']}: sha256 {actual}, "
+                        f"sealed {recording['sha256']}",
+                    )
+                )
+
+    async def _check_audit(self, session: AsyncSession, findings: _Findings) -> None:
+        findings.chains.append(AUDIT_CHAIN)
+        previous, position = "", 0
+        rows: AsyncIterator[AuditRow] = await session.stream_scalars(
+            select(AuditRow).where(AuditRow.link.is_not(None)).order_by(AuditRow.id)
+        )
+        async for row in rows:
+            findings.audit_entries += 1
+            position += 1
+            seal = sha256_hex(canonical_json(audit_document(row)).encode())
+            link = next_link(previous, seal)
+            subject = f"audit:{row.id}"
+            if link != row.link:
+                findings.problems.append(
+                    Problem(
+                        kind=ProblemKind.CHAIN_BROKEN,
+                        subject=subject,
+                        message=f"the entry of {row.at:%Y-%m-%d %H:%M:%S} ({row.action}) was "
+                        "changed, or an entry before it was removed",
+                    )
+                )
+            elif not self._context.seal_key.verify(
+                row.signature or "", seal_message(AUDIT_CHAIN, position, "audit", seal, link)
+            ):
+                findings.problems.append(
+                    Problem(
+                        kind=ProblemKind.SIGNATURE_INVALID,
+                        subject=subject,
+                        message="not signed by this installation's key "
+                        f"({self.verifier.fingerprint})",
+                    )
+                )
+            previous = row.link or ""
+        head = await session.get(SealChainRow, AUDIT_CHAIN)
+        if head is not None and (head.length != position or head.head != previous):
+            findings.problems.append(
+                Problem(
+                    kind=ProblemKind.CHAIN_BROKEN,
+                    subject=f"chain:{AUDIT_CHAIN}",
+                    message=f"the chain's head says {head.length} entries, {position} found: "
+                    "entries were removed from its end",
+                )
+            )
+
+
+def _seal_json(row: SealRow) -> dict[str, Any]:
+    return {
+        "conversation_id": row.conversation_id,
+        "day": row.day,
+        "position": row.position,
+        "sealed_at": row.sealed_at.isoformat(),
+        "document": row.document,
+        "seal": row.seal,
+        "link": row.link,
+        "signature": row.signature,
+        "deleted_at": row.deleted_at.isoformat() if row.deleted_at else None,
+    }
+
+
+__all__ = [
+    "AUDIT_CHAIN",
+    "MediaReader",
+    "ObjectStoreMedia",
+    "Problem",
+    "ProblemKind",
+    "Seals",
+    "Verification",
+    "canonical_json",
+    "conversation_document",
+    "latest_seal",
+    "link_audit_entries",
+    "next_link",
+    "seal_conversation",
+    "seal_message",
+    "stored_document",
+]
