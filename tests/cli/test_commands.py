@@ -301,7 +301,7 @@ def test_conversations_export_writes_one_json_object_per_line(
 def test_conversations_export_refuses_other_formats(installation: Installation) -> None:
     result = installation.run("conversations", "export", "--format", "csv")
     assert result.exit_code == 2
-    assert "'csv' is not 'jsonl'" in result.output
+    assert "'csv' is not one of 'jsonl', 'zip'" in result.output
 
 
 def test_config_moves_a_setup_to_another_installation(

@@ -5,6 +5,7 @@ the media object store and the work store of the seed's folders.
     ObjectStore       media objects: put-if-absent streaming writes, ranged reads, verification
     EncryptedObjectStore  the same, each object sealed with AES-GCM (MediaKeyring: master keys)
     WorkStore         tokens, cursors, retry buffer in the seed's folder layout
+    Seals             tamper evidence: `archive.seals.verify`, `write_export`, `verify_export`
 
 Errors: `DatabaseUnavailableError` and `StoreUnavailableError` (retryable),
 `ObjectNotFoundError` and `CorruptObjectError` (fatal), `ChecksumMismatchError` (skip: retry
@@ -36,6 +37,7 @@ from callarchive.archive.encryption import (
     load_media_keyring,
     rotate_media_key_file,
 )
+from callarchive.archive.evidence import verify_export, write_export
 from callarchive.archive.holds import FourEyesError, HoldState, LegalHold, ReleaseRequest
 from callarchive.archive.objects import (
     ChecksumMismatchError,
@@ -50,6 +52,12 @@ from callarchive.archive.reports import BatchReport, BatchReportEntry
 from callarchive.archive.repository import Archive
 from callarchive.archive.retention import Candidate, RetentionRun, StoredMedia
 from callarchive.archive.runs import ScheduledRun
+from callarchive.archive.seals import (
+    ObjectStoreMedia,
+    Problem,
+    ProblemKind,
+    Verification,
+)
 from callarchive.archive.work import ROOT as WORK_ROOT
 from callarchive.archive.work import PairFolders, WorkStore, pair_folders
 
@@ -82,7 +90,10 @@ __all__ = [
     "MediaUpload",
     "ObjectNotFoundError",
     "ObjectStore",
+    "ObjectStoreMedia",
     "PairFolders",
+    "Problem",
+    "ProblemKind",
     "Recording",
     "RecordingAnalysis",
     "ReleaseRequest",
@@ -97,6 +108,7 @@ __all__ = [
     "Throttle",
     "Unaccounted",
     "UserDirection",
+    "Verification",
     "Waveform",
     "WebSession",
     "WorkStore",
@@ -109,4 +121,6 @@ __all__ = [
     "media_key",
     "pair_folders",
     "rotate_media_key_file",
+    "verify_export",
+    "write_export",
 ]

@@ -374,7 +374,8 @@ class Seals:
             return list(found)
 
     async def of_conversations(self, ids: Iterable[int]) -> list[dict[str, Any]]:
-        """Every seal of these conversations (for an export), oldest first."""
+        """Every seal of these conversations (for an export), oldest first, each with the link
+        before it in its chain (`previous`), so that it can be checked on its own."""
         wanted = list(ids)
         found: list[dict[str, Any]] = []
         async with translate_errors(), self._context.sessions() as session:
@@ -384,7 +385,13 @@ class Seals:
                     .where(SealRow.conversation_id.in_(wanted[start : start + 500]))
                     .order_by(SealRow.id)
                 )
-                found += [_seal_json(row) for row in rows]
+                for row in rows:
+                    previous = await session.scalar(
+                        select(SealRow.link).where(
+                            SealRow.day == row.day, SealRow.position == row.position - 1
+                        )
+                    )
+                    found.append(_seal_json(row) | {"previous": previous or ""})
         return found
 
     async def verify(

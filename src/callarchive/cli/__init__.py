@@ -5,7 +5,7 @@
     callarchive policy add|list|enable|disable|history
     callarchive user add|list
     callarchive extension add|list
-    callarchive conversations export --format jsonl
+    callarchive conversations export --format jsonl|zip [--out FILE] [--hold NAME]
     callarchive config export|import FILE.json
     callarchive secrets rotate|rotate-media-key [--finish]
     callarchive import run --policy NAME [--source NAME] [--until-caught-up]
@@ -18,6 +18,7 @@
     callarchive worker --server NAME
     callarchive retention show|set|run [--dry-run]
     callarchive hold create|add|list|show|release-request|release-approve
+    callarchive verify --conversation ID | --day DAY | --all [--audit] [--media] | --export ZIP
 
 `main` is the script's entry point; `cli` the click group (tests invoke it with a `Wiring` as
 `obj`). `source test` runs a `SourceProbe`, which the wiring takes from the Genesys client.
@@ -32,6 +33,7 @@ from callarchive.cli.reconcile import reconcile
 from callarchive.cli.running import serve, server
 from callarchive.cli.setup import extension, policy, user
 from callarchive.cli.sources import source
+from callarchive.cli.verify import verify
 from callarchive.cli.workers import worker
 from callarchive.imports import ProbeResult, SourceProbe, genesys_probe
 
@@ -54,6 +56,7 @@ for _group in (
     alert,
     retention,
     hold,
+    verify,
 ):
     cli.add_command(_group)
 

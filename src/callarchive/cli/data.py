@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -11,12 +12,16 @@ from typing import Any, TextIO
 import click
 
 from callarchive.archive import (
+    Archive,
     ConversationQuery,
     EncryptedObjectStore,
+    ObjectStoreMedia,
+    Verification,
     current_revision,
     finish_media_key_rotation,
     head_revision,
     rotate_media_key_file,
+    write_export,
 )
 from callarchive.cli.app import actor, run, wiring
 from callarchive.configuration import (
@@ -65,9 +70,20 @@ def conversations() -> None:
 
 @conversations.command("export")
 @click.option(
-    "--format", "format_", type=click.Choice(["jsonl"]), default="jsonl", show_default=True
+    "--format",
+    "format_",
+    type=click.Choice(["jsonl", "zip"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: metadata only; zip: media, metadata, seals and a verification report.",
 )
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Default stdout.")
+@click.option(
+    "--output",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Default stdout (jsonl only).",
+)
+@click.option("--hold", help="The conversations of this legal hold (zip only).")
 @click.option("--from", "start_from", help="Only conversations started at or after (ISO 8601).")
 @click.option("--to", "start_to", help="Only conversations started before (ISO 8601).")
 @click.option("--user", help="Only conversations of this recorded user (login).")
@@ -88,12 +104,20 @@ def conversations() -> None:
 )
 @click.pass_context
 def conversations_export(ctx: click.Context, /, **options: Any) -> None:
-    """Export conversations, one JSON object per line (the standard metadata keys)."""
+    """Export conversations, one JSON object per line (the standard metadata keys), or, with
+    --format zip, as evidence for a regulator (see `callarchive verify --export`)."""
     output: Path | None = options["output"]
     start_from, start_to = (
         None if options[name] is None else parse_timestamp(options[name], name, zone="UTC")
         for name in ("start_from", "start_to")
     )
+    if options["format_"] == "zip":
+        if output is None:
+            raise click.UsageError("--format zip needs --out FILE.zip")
+        _export_zip(ctx, output, start_from, start_to, options)
+        return
+    if options["hold"]:
+        raise click.UsageError("--hold needs --format zip")
 
     async def export(stream: TextIO) -> int:
         count = 0
@@ -119,6 +143,60 @@ def conversations_export(ctx: click.Context, /, **options: Any) -> None:
     with output.open("w", encoding="utf-8") as stream:
         count = run(export(stream))
     click.echo(f"exported {count} conversations to {output}", err=True)
+
+
+def _export_zip(
+    ctx: click.Context,
+    output: Path,
+    start_from: dt.datetime | None,
+    start_to: dt.datetime | None,
+    options: dict[str, Any],
+) -> None:
+    wired = wiring(ctx)
+
+    async def export() -> tuple[int, Verification]:
+        async with wired.archive() as archive:
+            if options["hold"]:
+                ids = await archive.holds.conversation_ids(options["hold"])
+            else:
+                source_id = None
+                if options["source"]:
+                    source_id = (await archive.import_sources.get(options["source"])).id
+                query = ConversationQuery(
+                    user=options["user"],
+                    import_source_id=source_id,
+                    start_from=start_from,
+                    start_to=start_to,
+                    **{name: options[name] for name in _ANALYSIS_RANGES},
+                )
+                ids = await _all_ids(archive, query)
+            store = wired.media_store()
+            verification = await write_export(
+                archive, ids, store, output, media=ObjectStoreMedia(store)
+            )
+            await archive.audit.record(
+                actor=actor(),
+                action="conversations_exported",
+                target=f"hold:{options['hold']}" if options["hold"] else "search",
+                details={"file": output.name, "conversations": len(ids), "format": "zip"},
+            )
+            return len(ids), verification
+
+    count, verification = run(export())
+    click.echo(f"exported {count} conversations to {output}", err=True)
+    if not verification.ok:
+        click.echo(verification.report(), err=True, nl=False)
+
+
+async def _all_ids(archive: Archive, query: ConversationQuery) -> list[int]:
+    ids: list[int] = []
+    while True:
+        page = await archive.conversations.search(
+            dataclasses.replace(query, offset=len(ids), limit=1000)
+        )
+        ids += [conversation.id for conversation in page if conversation.id is not None]
+        if len(page) < 1000:
+            return ids
 
 
 _ANALYSIS_RANGES = (

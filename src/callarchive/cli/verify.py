@@ -1,0 +1,106 @@
+"""`callarchive verify`: check the seals of the archive, the audit log's chain, or an export.
+
+    callarchive verify --conversation ID | --day YYYY-MM-DD | --all  [--audit] [--media]
+    callarchive verify --audit
+    callarchive verify --public-key
+    callarchive verify --export FILE.zip [--fingerprint SHA256:...]
+
+Prints each problem (metadata changed, media changed or missing, chain broken, signature
+invalid, not sealed, conversation missing) and `result: OK` or the number of problems; the exit
+code is 1 when there is any problem. `--export` needs no database: it checks a zip written by
+`conversations export --format zip` with the public key inside it, against the fingerprint the
+regulator was given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from callarchive.archive import ObjectStoreMedia, Verification, verify_export
+from callarchive.cli.app import actor, run, wiring
+
+
+@click.command("verify")
+@click.option("--conversation", "conversation_id", type=int, help="One conversation (archive id).")
+@click.option("--day", help="Every conversation archived on this UTC day (YYYY-MM-DD).")
+@click.option("--all", "everything", is_flag=True, help="Every conversation and every day.")
+@click.option("--audit", is_flag=True, help="The audit log's chain too (alone: only that).")
+@click.option("--media", is_flag=True, help="Read every media object again and check its sha256.")
+@click.option("--public-key", is_flag=True, help="Print the installation's public key and exit.")
+@click.option(
+    "--export",
+    "export_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Check an export zip instead of this archive (no database needed).",
+)
+@click.option("--fingerprint", help="The public key fingerprint the export must carry (--export).")
+@click.pass_context
+def verify(  # noqa: PLR0917 (click passes one argument per option)
+    ctx: click.Context,
+    conversation_id: int | None,
+    day: str | None,
+    everything: bool,
+    audit: bool,
+    media: bool,
+    public_key: bool,
+    export_file: Path | None,
+    fingerprint: str | None,
+) -> None:
+    """Check that archived conversations, their media and the audit log are unchanged."""
+    wired = wiring(ctx)
+    if public_key:
+        key = wired.seal_key()
+        click.echo(key.public_pem.decode("ascii"), nl=False)
+        click.echo(f"fingerprint {key.fingerprint}", err=True)
+        return
+    if export_file is not None:
+        _finish(ctx, verify_export(export_file, expected_fingerprint=fingerprint))
+        return
+    if fingerprint is not None:
+        raise click.UsageError("--fingerprint goes with --export")
+    if day is not None:
+        try:
+            dt.date.fromisoformat(day)
+        except ValueError:
+            raise click.BadParameter("expected YYYY-MM-DD", param_hint="--day") from None
+    if conversation_id is None and day is None and not everything and not audit:
+        raise click.UsageError("say what to verify: --conversation ID, --day, --all or --audit")
+
+    async def check() -> Verification:
+        async with wired.archive() as archive:
+            result = await archive.seals.verify(
+                conversation_id=conversation_id,
+                day=day,
+                everything=everything,
+                audit=audit,
+                media=ObjectStoreMedia(wired.media_store()) if media else None,
+            )
+            await archive.audit.record(
+                actor=actor(),
+                action="archive_verified",
+                target=_target(conversation_id, day, everything=everything, audit=audit),
+                details={"problems": len(result.problems), "media": media},
+            )
+            return result
+
+    _finish(ctx, run(check()))
+
+
+def _target(conversation_id: int | None, day: str | None, *, everything: bool, audit: bool) -> str:
+    if everything:
+        return "all"
+    if conversation_id is not None:
+        return f"conversation:{conversation_id}"
+    return f"day:{day}" if day is not None else "audit" if audit else "all"
+
+
+def _finish(ctx: click.Context, result: Verification) -> None:
+    click.echo(result.report(), nl=False)
+    if not result.ok:
+        ctx.exit(1)
+
+
+__all__ = ["verify"]

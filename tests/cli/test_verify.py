@@ -1,0 +1,168 @@
+"""`callarchive verify` and `conversations export --format zip`: a clean archive verifies,
+tampering is reported with exit code 1, retention deletions are not tampering, and an export
+verifies on another installation against the exporter's key fingerprint."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import stat
+import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from callarchive.archive import Archive, media_key
+from callarchive.configuration import Codec, User
+from tests.archive.builders import conversation, recording
+from tests.cli.harness import NOW, SOURCE_ARGS, Installation
+
+AUDIO = b"ID3" + bytes(range(256)) * 40
+
+
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+@pytest.fixture
+def installation(tmp_path: Path, database_url: str) -> Installation:
+    setup = Installation(home=tmp_path / "home", database_url=database_url)
+    assert setup.run("source", "add", *SOURCE_ARGS).exit_code == 0
+    assert setup.run("policy", "add", "--name", "US", "--source", "Chicago").exit_code == 0
+
+    async def store() -> None:
+        wiring = setup.wiring()
+        media = wiring.media_store()
+        archive = Archive.open(setup.database_url, wiring.box(), seal_key=wiring.seal_key())
+        try:
+            await archive.users.add(User(login="jane", name="Jane Doe"), actor="t")
+            for genesys_id, age_days in (("old", 40), ("new", 5)):
+                start = NOW - dt.timedelta(days=age_days)
+                key = media_key(1, start, genesys_id, f"{genesys_id}-r1", Codec.MP3)
+                stored = await media.put(key, _chunks(AUDIO + genesys_id.encode()))
+                taken = recording(
+                    1, genesys_id, object_key=key, size=stored.size, sha256=stored.sha256
+                )
+                await archive.conversations.save(
+                    conversation(
+                        1, genesys_id, start=start, end=start, policy_id=1, recordings=(taken,)
+                    )
+                )
+        finally:
+            await archive.close()
+
+    asyncio.run(store())
+    return setup
+
+
+def _media_files(installation: Installation) -> list[Path]:
+    return sorted(path for path in (installation.home / "media").rglob("*.mp3"))
+
+
+def test_a_clean_archive_verifies_with_its_media_and_audit_log(
+    installation: Installation,
+) -> None:
+    result = installation.run("verify", "--all", "--audit", "--media")
+    assert result.exit_code == 0, result.output
+    assert "result: OK" in result.stdout
+    assert "2 media objects read" in result.stdout
+
+
+def test_a_tampered_media_byte_is_reported_with_exit_code_1(installation: Installation) -> None:
+    path = _media_files(installation)[0]
+    data = bytearray(path.read_bytes())
+    data[10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert installation.run("verify", "--all").exit_code == 0  # metadata only: unchanged
+    result = installation.run("verify", "--all", "--media")
+    assert result.exit_code == 1
+    assert "media changed" in result.stdout
+
+
+def test_a_conversation_deleted_by_retention_is_not_tampering(
+    installation: Installation,
+) -> None:
+    assert installation.run("retention", "set", "--policy", "US", "30").exit_code == 0
+    assert installation.run("retention", "run").exit_code == 0
+    result = installation.run("verify", "--all", "--audit")
+    assert result.exit_code == 0, result.output
+    assert "deleted by retention on" in result.stdout
+
+
+def test_the_signing_key_is_private_and_its_public_key_printable(
+    installation: Installation,
+) -> None:
+    key_file = installation.home / "signing.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    result = installation.run("verify", "--public-key")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("-----BEGIN PUBLIC KEY-----")
+    assert "PRIVATE" not in result.stdout
+    assert result.stderr.startswith("fingerprint SHA256:")
+
+
+def test_nothing_to_verify_is_a_usage_error(installation: Installation) -> None:
+    assert installation.run("verify").exit_code == 2
+
+
+def test_an_export_verifies_on_another_installation(
+    installation: Installation, tmp_path: Path, database_url: str
+) -> None:
+    out = tmp_path / "evidence.zip"
+    assert (
+        installation.run("hold", "create", "SEC-1", "--reason", "r", "--user", "jane").exit_code
+        == 0
+    )
+    result = installation.run(
+        "conversations", "export", "--format", "zip", "--out", str(out), "--hold", "SEC-1"
+    )
+    assert result.exit_code == 0, result.output
+    fingerprint = installation.run("verify", "--public-key").stderr.split()[-1]
+    with zipfile.ZipFile(out) as zipped:
+        names = set(zipped.namelist())
+        assert {
+            "metadata.json",
+            "metadata.csv",
+            "seals.json",
+            "public-key.pem",
+            "verification-report.txt",
+        } <= names
+        assert len([name for name in names if name.startswith("media/")]) == 2
+        assert "result: OK" in zipped.read("verification-report.txt").decode()
+        records = json.loads(zipped.read("metadata.json"))
+        assert {record["platform_call_id"] for record in records} == {"old", "new"}
+
+    regulator = Installation(home=tmp_path / "regulator", database_url=database_url)
+    checked = regulator.run("verify", "--export", str(out), "--fingerprint", fingerprint)
+    assert checked.exit_code == 0, checked.output
+    assert "result: OK" in checked.stdout
+    assert "2 media objects read" in checked.stdout
+
+    wrong = regulator.run("verify", "--export", str(out), "--fingerprint", "SHA256:" + "0" * 64)
+    assert wrong.exit_code == 1
+    assert "signature invalid" in wrong.stdout
+
+
+def test_a_changed_export_is_reported(installation: Installation, tmp_path: Path) -> None:
+    out = tmp_path / "evidence.zip"
+    assert (
+        installation.run("conversations", "export", "--format", "zip", "--out", str(out)).exit_code
+        == 0
+    )
+    changed = tmp_path / "changed.zip"
+    with zipfile.ZipFile(out) as source, zipfile.ZipFile(changed, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.startswith("media/") and "old-r1." in item.filename:
+                data = data[:-1] + b"X"
+            if item.filename == "metadata.json":
+                records = json.loads(data)
+                records[0]["to"] = "+10000000000"
+                data = json.dumps(records).encode()
+            target.writestr(item, data)
+    result = installation.run("verify", "--export", str(changed))
+    assert result.exit_code == 1
+    assert "media changed" in result.stdout
+    assert "metadata changed" in result.stdout
