@@ -221,6 +221,13 @@ async def test_an_object_moved_to_another_key_is_refused(tmp_path: Path) -> None
         await read_all(store, other)
 
 
+async def test_an_unencrypted_object_is_refused_with_its_reason(tmp_path: Path) -> None:
+    raw, store = local(tmp_path, keyring())
+    await raw.put(KEY, chunks(b"ID3" + bytes(5000)))  # stored before encryption was on
+    with pytest.raises(CorruptObjectError, match="not an encrypted media object"):
+        await read_all(store, KEY)
+
+
 async def test_an_unknown_master_key_names_the_setting(tmp_path: Path) -> None:
     _, store = local(tmp_path, keyring())
     await store.put(KEY, chunks(b"x"))
