@@ -17,6 +17,7 @@ from callarchive.cli import Wiring
 from callarchive.configuration import Role, User
 from callarchive.settings import Settings
 from callarchive.web import WebState, create_app
+from tests.imports.conftest import InstallationFactory
 from tests.imports.harness import Installation
 from tests.web.site import PASSWORD_HASH, sign_in
 
@@ -127,3 +128,29 @@ async def played_again(installation: Installation) -> list[tuple[dict[str, Any],
                 for item in page["items"]
                 for recording in item["recordings"]
             ]
+
+
+def test_batch_downloads_with_deletion_in_genesys_read_back_through_the_encryption(
+    make_installation: InstallationFactory,
+) -> None:
+    """Batch strategy, Genesys bytes kept exactly, each read back (decrypted) and verified
+    before its deletion in Genesys is requested."""
+    plain = make_installation(trunk_codec="WAV")
+    encrypting = EncryptingInstallation(
+        **{field.name: getattr(plain, field.name) for field in dataclasses.fields(plain)}
+    )
+    encrypting.configure(fetch_strategy="batch", codec="WAV", delete_on_completion=True)
+    encrypting.catch_up()
+    truth = encrypting.emulator.ground_truth(formats="WAV")
+    recordings = [
+        r
+        for c in truth["conversations"]
+        if c["voice"] and c["recorded"] and c["ended"]
+        for r in c["recordings"]
+    ]
+    want = {r["recording_id"]: r["formats"]["WAV"]["sha256"] for r in recordings}
+    archived = encrypting.exported()
+    assert {r["recording_id"]: r["sha256"] for c in archived for r in c["recordings"]} == want
+    assert {r["file_state"] for r in recordings} == {"DELETED"}
+    assert not list((encrypting.work_folder() / "retryBuffer").rglob("*.xml"))
+    assert all(data.startswith(MAGIC) for data in media_files(encrypting).values())
