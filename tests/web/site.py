@@ -28,7 +28,7 @@ from callarchive.cli.running import listening_socket
 from callarchive.clock import Clock, SystemClock
 from callarchive.configuration import Codec, ImportSource, Role, User
 from callarchive.imports import SourceProbe
-from callarchive.secrets import SecretBox
+from callarchive.secrets import SealKey, SecretBox
 from callarchive.web import RunNow, WebState, create_app, hash_password
 from tests.archive.builders import conversation
 from tests.configuration.builders import make_source
@@ -86,6 +86,7 @@ class Site:
     work_folder: Path | None = None  # the seed's folders (cursors, retry buffers), when given
     box: SecretBox
     clock: Clock = dataclasses.field(default_factory=SystemClock)
+    seal_key: SealKey = dataclasses.field(default_factory=SealKey.generate)
     url: str = ""
     ids: dict[str, int] = dataclasses.field(default_factory=dict)
     source: ImportSource | None = None
@@ -102,7 +103,7 @@ class Site:
 
     def archive(self) -> Archive:
         """A new archive handle for the test's own event loop (close it)."""
-        return Archive.open(self.database_url, self.box, clock=self.clock)
+        return Archive.open(self.database_url, self.box, clock=self.clock, seal_key=self.seal_key)
 
     async def seed(self) -> None:
         archive = self.archive()

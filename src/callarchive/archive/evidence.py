@@ -79,11 +79,7 @@ async def write_export(
     ids = sorted(set(conversation_ids))
     zones: dict[int, ZoneInfo] = {}
     records: list[dict[str, Any]] = []
-    verification = Verification()
-    for conversation_id in ids:
-        verification = verification.merged(
-            await archive.seals.verify(conversation_id=conversation_id, media=media)
-        )
+    verification = await archive.seals.verify(conversation_ids=ids, media=media)
     seals = await archive.seals.of_conversations(ids)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zipped:
         for conversation_id in ids:

@@ -379,10 +379,10 @@ class Seals:
         wanted = list(ids)
         found: list[dict[str, Any]] = []
         async with translate_errors(), self._context.sessions() as session:
-            for start in range(0, len(wanted), 500):
+            for offset in range(0, len(wanted), 500):
                 rows = await session.scalars(
                     select(SealRow)
-                    .where(SealRow.conversation_id.in_(wanted[start : start + 500]))
+                    .where(SealRow.conversation_id.in_(wanted[offset : offset + 500]))
                     .order_by(SealRow.id)
                 )
                 for row in rows:
@@ -398,12 +398,14 @@ class Seals:
         self,
         *,
         conversation_id: int | None = None,
+        conversation_ids: Iterable[int] = (),
         day: str | None = None,
         everything: bool = False,
         audit: bool = False,
         media: MediaReader | None = None,
     ) -> Verification:
-        """Check one conversation, one day, or everything (and the audit log when `audit`).
+        """Check one conversation (or `conversation_ids`), one day, or everything (and the
+        audit log when `audit`); each day's chain is checked once.
 
         With `media`, every sealed recording's object is read again and its sha256 compared.
         """
@@ -411,11 +413,14 @@ class Seals:
         async with translate_errors(), self._context.sessions() as session:
             days: set[str] = set()
             conversations: set[int] = set()
-            if conversation_id is not None:
-                conversations.add(conversation_id)
+            wanted = [*conversation_ids, *([] if conversation_id is None else [conversation_id])]
+            conversations.update(wanted)
+            for offset in range(0, len(wanted), 500):
                 days.update(
                     await session.scalars(
-                        select(SealRow.day).where(SealRow.conversation_id == conversation_id)
+                        select(SealRow.day)
+                        .distinct()
+                        .where(SealRow.conversation_id.in_(wanted[offset : offset + 500]))
                     )
                 )
             if day is not None:

@@ -1,4 +1,5 @@
-"""`/api/v1/conversations`: search, one conversation, its recordings' media; and `/api/v1/me`.
+"""`/api/v1/conversations`: search, one conversation, its recordings' media, the verification
+of its seal; and `/api/v1/me`.
 
 A conversation outside the viewer's scope answers 404, exactly like one that does not exist.
 """
@@ -13,10 +14,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from callarchive.archive import Conversation, export_record
+from callarchive.archive import Conversation, ObjectStoreMedia, Verification, export_record
 from callarchive.web.api.ids import ArchiveId
 from callarchive.web.api.problems import NOT_FOUND
-from callarchive.web.auth import CurrentViewer, NotFoundError, Viewer
+from callarchive.web.auth import CurrentViewer, NotFoundError, OperationsViewer, Viewer
 from callarchive.web.media import find_recording, media_response
 from callarchive.web.search import SearchForm, to_query
 from callarchive.web.state import WebState, web_state
@@ -207,4 +208,85 @@ async def recording_media(
     return await media_response(request, state, viewer, conversation, recording, download=download)
 
 
-__all__ = ["ConversationOut", "conversation_out", "media_url", "router", "visible_conversation"]
+class ProblemOut(BaseModel):
+    """One thing verification found wrong."""
+
+    kind: str = Field(description="metadata changed, media changed, chain broken, ...")
+    subject: str
+    message: str
+
+
+class VerificationOut(BaseModel):
+    """The verification of a conversation's seal, its day's chain and (optionally) its media."""
+
+    ok: bool
+    conversations: int
+    seals: int
+    chains: list[str]
+    recordings_read: int
+    notes: list[str]
+    problems: list[ProblemOut]
+    report: str
+
+
+async def verify_conversation(
+    state: WebState, viewer: Viewer, conversation_id: int, *, media: bool
+) -> Verification:
+    """Verify one conversation (written to the audit log); `NotFoundError` when it has neither
+    a row nor a seal."""
+    archive = state.archive
+    result = await archive.seals.verify(
+        conversation_id=conversation_id,
+        media=ObjectStoreMedia(state.media) if media else None,
+    )
+    if result.seals == 0 and await archive.conversations.get(conversation_id) is None:
+        raise NotFoundError("no such conversation")
+    await archive.audit.record(
+        actor=viewer.login,
+        action="conversation_verified",
+        target=f"conversation:{conversation_id}",
+        details={"problems": len(result.problems), "media": media},
+    )
+    return result
+
+
+def verification_out(result: Verification) -> VerificationOut:
+    """The API's form of a verification."""
+    return VerificationOut(
+        ok=result.ok,
+        conversations=result.conversations,
+        seals=result.seals,
+        chains=list(result.chains),
+        recordings_read=result.recordings_read,
+        notes=list(result.notes),
+        problems=[
+            ProblemOut(kind=p.kind.value, subject=p.subject, message=p.message)
+            for p in result.problems
+        ],
+        report=result.report(),
+    )
+
+
+@router.post("/conversations/{conversation_id}/verify", responses=NOT_FOUND)
+async def verify(
+    request: Request,
+    viewer: OperationsViewer,
+    conversation_id: ArchiveId,
+    media: bool = False,
+) -> VerificationOut:
+    """Check the conversation against its seal, its day's chain and signatures, and with
+    `media` its recordings' bytes (administrators and compliance officers)."""
+    result = await verify_conversation(web_state(request), viewer, conversation_id, media=media)
+    return verification_out(result)
+
+
+__all__ = [
+    "ConversationOut",
+    "VerificationOut",
+    "conversation_out",
+    "media_url",
+    "router",
+    "verification_out",
+    "verify_conversation",
+    "visible_conversation",
+]

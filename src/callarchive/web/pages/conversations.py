@@ -1,18 +1,24 @@
-"""Conversations: the search page and a conversation's page with its players and reports."""
+"""Conversations: the search page and a conversation's page with its players, reports and the
+Verify button (administrators and compliance officers) that checks its seal."""
 
 from __future__ import annotations
 
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from callarchive.archive import Direction, export_record
+from callarchive.archive import Direction, Verification, export_record
 from callarchive.errors import ConfigurationError
-from callarchive.web.api.conversations import media_url, visible_conversation, zones
+from callarchive.web.api.conversations import (
+    media_url,
+    verify_conversation,
+    visible_conversation,
+    zones,
+)
 from callarchive.web.api.ids import ArchiveId
-from callarchive.web.auth import CurrentViewer
+from callarchive.web.auth import CurrentViewer, OperationsViewer, Viewer
 from callarchive.web.search import PAGE_SIZES, SearchForm, to_query
 from callarchive.web.state import web_state
 from callarchive.web.templating import render, zone_of
@@ -80,6 +86,28 @@ async def conversations_page(
 async def conversation_page(
     request: Request, viewer: CurrentViewer, conversation_id: ArchiveId
 ) -> Response:
+    return await _conversation(request, viewer, conversation_id)
+
+
+@router.post("/conversations/{conversation_id}/verify")
+async def verify_page(
+    request: Request,
+    viewer: OperationsViewer,
+    conversation_id: ArchiveId,
+    media: Annotated[bool, Form()] = False,
+) -> Response:
+    """The Verify button: the conversation's page with the verification's result."""
+    result = await verify_conversation(web_state(request), viewer, conversation_id, media=media)
+    return await _conversation(request, viewer, conversation_id, verification=result)
+
+
+async def _conversation(
+    request: Request,
+    viewer: Viewer,
+    conversation_id: int,
+    *,
+    verification: Verification | None = None,
+) -> Response:
     state = web_state(request)
     conversation = await visible_conversation(state, viewer, conversation_id)
     zone = (await zones(state, [conversation]))[conversation.import_source_id]
@@ -109,6 +137,7 @@ async def conversation_page(
         source=source,
         players=players,
         reports=reports,
+        verification=verification,
     )
 
 
