@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     """PEM private key of `tls_certificate` (default: the certificate file holds it too)."""
     tls_key_password: SecretStr | None = None
     """Password of an encrypted `tls_key`."""
+    genesys_timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    """Seconds to wait to connect to Genesys or its media host, or between two reads, before
+    giving up (the request is retried, then the conversation waits in the retry buffer)."""
     alert_min_severity: str = "Warning"
     """Alerts at least this severe are e-mailed, sent to syslog and posted to the webhook."""
     alert_group_minutes: int = Field(default=60, ge=0)

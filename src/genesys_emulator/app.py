@@ -13,7 +13,7 @@ import hashlib
 import json
 import tempfile
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -112,6 +112,21 @@ class _BrokenResponse(Response):
         )
         await send({"type": "http.response.body", "body": self.body, "more_body": True})
         raise DroppedConnectionError
+
+
+# Every key the client reads, with a value of the wrong type (or required ones left out).
+MISTYPED_BODY: Json = {
+    "totalHits": "many",
+    "conversations": {"conversationId": 7},
+    "entities": 7,
+    "id": 7,
+    "jobId": None,
+    "state": 7,
+    "cursor": 7,
+    "dataAvailabilityDate": "yesterday",
+}
+SIGN_IN_PAGE = b"<!doctype html><html><body><h1>Sign in to continue</h1></body></html>"
+OVERSIZED_BYTES = 4 * 1024**3
 
 
 def error_body(status: int, code: str, message: str, correlation: str, **extra: Any) -> Json:
@@ -248,6 +263,10 @@ class Emulator:
         if fault.kind is FaultKind.MALFORMED_JSON:
             return Response(b'{"conversations": [{"conversationId": ', 200,
                             media_type="application/json")  # fmt: skip
+        if fault.kind is FaultKind.MISTYPED_FIELDS:
+            return JSONResponse(MISTYPED_BODY)
+        if fault.kind is FaultKind.WRONG_CONTENT_TYPE:
+            return Response(SIGN_IN_PAGE, 200, media_type="text/html")
         return None
 
     def _error_response(self, error: ApiError, correlation: str) -> Response:
@@ -347,7 +366,14 @@ class Emulator:
             attributes=False,
         )
         page = rendered[(number - 1) * size : number * size]
-        response: Json = {"totalHits": len(rendered)}
+        total = len(rendered)
+        paging = self.faults.for_page()
+        if paging is FaultKind.EMPTY_PAGES:
+            page = []
+        elif paging is FaultKind.ENDLESS_PAGING:  # pages never end: the last one, again and again
+            total = 1_000_000
+            page = page or rendered[-size:]
+        response: Json = {"totalHits": total}
         if page:
             response["conversations"] = page
         return JSONResponse(response)
@@ -643,7 +669,7 @@ class Emulator:
             "lastUri": uri(pages),
             "selfUri": uri(number),
         }
-        if number < pages:
+        if number < pages or self.faults.for_page() is FaultKind.ENDLESS_PAGING:
             body["nextUri"] = uri(number + 1)
         if number > 1:
             body["previousUri"] = uri(number - 1)
@@ -735,6 +761,10 @@ class Emulator:
         fault = self.faults.for_media()
         if fault is not None and fault.kind is FaultKind.SERVER_ERRORS:
             return _s3_error(503, "SlowDown", "Please reduce your request rate.")
+        if fault is not None and fault.kind is FaultKind.WRONG_CONTENT_TYPE:
+            return Response(SIGN_IN_PAGE, 200, media_type="text/html")
+        if fault is not None and fault.kind is FaultKind.HANGING_MEDIA:
+            return await _hang(request)
         speech = plan_speech(plan.audio_seed, plan.duration_ms)
         encoded = await anyio.to_thread.run_sync(
             self.cache.get, plan.id, speech, plan.audio_seed, format_id
@@ -749,6 +779,8 @@ class Emulator:
             cut = encoded.size // 2 if fault.kind is FaultKind.TRUNCATED_MEDIA else 0
             data = await anyio.to_thread.run_sync(_read_prefix, encoded.path, cut)
             return _BrokenResponse(data, encoded.size, media_type)
+        if fault is not None and fault.kind is FaultKind.OVERSIZED_MEDIA:
+            return _oversized(request, encoded.path, media_type)
         headers = {"ETag": f'"{encoded.sha256}"'}
         if self.link is not None:
             return ThrottledFileResponse(
@@ -871,6 +903,33 @@ async def _control_json(request: Request) -> Json:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+async def _hang(request: Request, limit_s: float = 3600.0) -> Response:
+    """Answer nothing until the client gives up (disconnects), at most `limit_s`."""
+    deadline = asyncio.get_running_loop().time() + limit_s
+    while asyncio.get_running_loop().time() < deadline:
+        if await request.is_disconnected():
+            break
+        await asyncio.sleep(0.05)
+    return Response(status_code=504)
+
+
+def _oversized(request: Request, path: Path, media_type: str) -> Response:
+    """The recording followed by zeros, announced and sent up to `OVERSIZED_BYTES`, or until
+    the client hangs up (the server would otherwise go on sending into the void)."""
+
+    async def body() -> AsyncIterator[bytes]:
+        data = await anyio.to_thread.run_sync(path.read_bytes)
+        yield data
+        zeros = bytes(1024 * 1024)
+        for _ in range((OVERSIZED_BYTES - len(data)) // len(zeros)):
+            if await request.is_disconnected():
+                return
+            yield zeros
+
+    length = str(OVERSIZED_BYTES - (OVERSIZED_BYTES - path.stat().st_size) % (1024 * 1024))
+    return StreamingResponse(body(), media_type=media_type, headers={"content-length": length})
 
 
 def _int_param(request: Request, name: str, default: int, *, maximum: int) -> int:

@@ -26,6 +26,13 @@ class FaultKind(StrEnum):
     MALFORMED_JSON = "malformed-json"  # 200 with a body that is not JSON
     STUCK_TRANSCODE = "stuck-transcode"  # share of recordings whose transcoding never ends
     TOKEN_REVOCATION = "token-revocation"  # noqa: S105 - a profile name; every issued token revoked at once
+    # Bad answers, not in `chaos` (each is a defect of Genesys or of something in its place):
+    MISTYPED_FIELDS = "mistyped-fields"  # 200 with JSON missing required fields or mistyping them
+    WRONG_CONTENT_TYPE = "wrong-content-type"  # 200 text/html (a sign-in page), API and media
+    EMPTY_PAGES = "empty-pages"  # a details query page comes back empty before totalHits is reached
+    ENDLESS_PAGING = "endless-paging"  # query pages and user pages never end (totalHits, nextUri)
+    OVERSIZED_MEDIA = "oversized-media"  # media body of 4 GiB (zeros after the recording)
+    HANGING_MEDIA = "hanging-media"  # the media host accepts and never answers
 
 
 DEFAULT_RATES: dict[FaultKind, float] = {
@@ -38,7 +45,14 @@ DEFAULT_RATES: dict[FaultKind, float] = {
     FaultKind.MALFORMED_JSON: 0.05,
     FaultKind.STUCK_TRANSCODE: 0.1,
     FaultKind.TOKEN_REVOCATION: 0.01,
+    FaultKind.MISTYPED_FIELDS: 0.05,
+    FaultKind.WRONG_CONTENT_TYPE: 0.05,
+    FaultKind.EMPTY_PAGES: 0.2,
+    FaultKind.ENDLESS_PAGING: 1.0,
+    FaultKind.OVERSIZED_MEDIA: 0.2,
+    FaultKind.HANGING_MEDIA: 0.2,
 }
+CHAOS_KINDS = tuple(DEFAULT_RATES)[:9]  # the misbehaviour of a healthy service and network
 CHAOS_SCALE = 0.3
 BURST_LENGTH = (3, 6)
 
@@ -61,7 +75,7 @@ def parse(spec: str) -> dict[FaultKind, float]:
             continue
         name, _, rate_text = part.partition(":")
         if name == "chaos":
-            rates.update({k: v * CHAOS_SCALE for k, v in DEFAULT_RATES.items()})
+            rates.update({k: DEFAULT_RATES[k] * CHAOS_SCALE for k in CHAOS_KINDS})
             continue
         try:
             kind = FaultKind(name)
@@ -121,6 +135,8 @@ class Faults:
                 FaultKind.SLOW,
                 FaultKind.MALFORMED_JSON,
                 FaultKind.TOKEN_REVOCATION,
+                FaultKind.MISTYPED_FIELDS,
+                FaultKind.WRONG_CONTENT_TYPE,
             ):
                 if self._roll(kind):
                     return Fault(kind=kind, status=500 if kind == "internal-errors" else 0)
@@ -131,9 +147,24 @@ class Faults:
         with self._lock:
             if self._roll(FaultKind.SERVER_ERRORS):
                 return Fault(kind=FaultKind.SERVER_ERRORS, status=503)
-            for kind in (FaultKind.CONNECTION_RESETS, FaultKind.SLOW, FaultKind.TRUNCATED_MEDIA):
+            for kind in (
+                FaultKind.CONNECTION_RESETS,
+                FaultKind.SLOW,
+                FaultKind.TRUNCATED_MEDIA,
+                FaultKind.WRONG_CONTENT_TYPE,
+                FaultKind.OVERSIZED_MEDIA,
+                FaultKind.HANGING_MEDIA,
+            ):
                 if self._roll(kind):
                     return Fault(kind=kind)
+        return None
+
+    def for_page(self) -> FaultKind | None:
+        """What, if anything, goes wrong with the paging of one page (query or users)."""
+        with self._lock:
+            for kind in (FaultKind.ENDLESS_PAGING, FaultKind.EMPTY_PAGES):
+                if self._roll(kind):
+                    return kind
         return None
 
     @property

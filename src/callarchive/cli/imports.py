@@ -81,6 +81,7 @@ async def pair_client(
         vault=vault,
         certificate_folder=certificates,
         server_certificate=wired.server_certificate(),
+        timeout_s=wired.settings.genesys_timeout_s,
     ) as client:
         yield client
 

@@ -30,6 +30,7 @@ from callarchive.genesys.errors import (
     ServerError,
     TlsError,
     TruncatedMediaError,
+    UnexpectedMediaError,
 )
 from callarchive.genesys.models import (
     BatchResult,
@@ -87,6 +88,7 @@ __all__ = [
     "TokenProvider",
     "TokenVault",
     "TruncatedMediaError",
+    "UnexpectedMediaError",
     "User",
     "check_urls",
     "connect",

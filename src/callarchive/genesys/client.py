@@ -35,6 +35,7 @@ from callarchive.genesys.errors import (
     ServerError,
     TlsError,
     TruncatedMediaError,
+    UnexpectedMediaError,
 )
 from callarchive.genesys.models import (
     BatchStatus,
@@ -60,6 +61,9 @@ MAX_QUERY_RESULTS = 100_000
 MAX_BATCH_ITEMS = 100
 MAX_PROTECTION_QUERY = 100
 USERS_PER_LOOKUP = 100
+USERS_MAX_PAGES = 10  # pages of one look-up (its ids fit in one): more is a paging loop
+# Content types that are never a recording (beside text/*): error pages, JSON, XML.
+NOT_MEDIA_TYPES = frozenset({"application/json", "application/xml", "application/xhtml+xml"})
 JSON_ATTEMPTS = 5
 DOWNLOAD_ATTEMPTS = 5
 CHUNK = 64 * 1024
@@ -226,8 +230,9 @@ class GenesysClient:
     ) -> AsyncIterator[Conversation]:
         """Voice conversations with a recording whose lifetime overlaps [start, end).
 
-        Pages until `totalHits` is reached or a page comes back empty; a page that repeats
-        the previous one (a paging loop) is an error rather than an endless loop.
+        Pages until `totalHits` is reached; a page that comes back empty before it, or that
+        repeats the previous one (a paging loop), is an error rather than a silent end or an
+        endless loop.
         """
         endpoint = "POST /api/v2/analytics/conversations/details/query"
         body: dict[str, Any] = {
@@ -254,6 +259,12 @@ class GenesysClient:
                     f"page {number} repeats page {number - 1}: paging loop", endpoint=endpoint
                 )
             previous = ids
+            if not ids and (number - 1) * page_size < page.total_hits:
+                raise GenesysUnavailableError(
+                    f"page {number} is empty though Genesys counts {page.total_hits} "
+                    f"conversations ({(number - 1) * page_size} received)",
+                    endpoint=endpoint,
+                )
             for conversation in page.conversations:
                 yield conversation
             if not ids or number * page_size >= page.total_hits:
@@ -481,20 +492,29 @@ class GenesysClient:
                 found.extend(page.entities)
                 if not page.next_uri or not page.entities:
                     break
+                if number >= USERS_MAX_PAGES:
+                    raise GenesysUnavailableError(
+                        f"the user look-up of {len(chunk)} ids still has a next page after "
+                        f"{number} pages: paging loop",
+                        endpoint=endpoint,
+                    )
                 number += 1
         return found
 
     # -- media -----------------------------------------------------------------------------
 
-    async def download(self, url: str, sink: MediaSink) -> Download:
+    async def download(
+        self, url: str, sink: MediaSink, *, max_bytes: int | None = None
+    ) -> Download:
         """Stream `url` (a signed media URL) into `sink`, checking size and computing sha256.
 
         No bearer token is sent. An expired URL raises MediaUrlExpiredError; a body that ends
-        early is downloaded again (the sink is reset), up to a few times.
+        early is downloaded again (the sink is reset), up to a few times. A body that is not
+        audio (a web page) or longer than `max_bytes` raises UnexpectedMediaError.
         """
         for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
             try:
-                return await self._download_once(url, sink)
+                return await self._download_once(url, sink, max_bytes)
             except TruncatedMediaError:
                 log.info("media_download_retried", attempt=attempt)
                 await sink.reset()
@@ -502,7 +522,7 @@ class GenesysClient:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _download_once(self, url: str, sink: MediaSink) -> Download:
+    async def _download_once(self, url: str, sink: MediaSink, max_bytes: int | None) -> Download:
         endpoint = "GET media"
         digest, size = hashlib.sha256(), 0
         try:
@@ -521,9 +541,12 @@ class GenesysClient:
                     )
                 expected = response.headers.get("content-length")
                 content_type = response.headers.get("content-type")
+                _check_media(content_type, expected, max_bytes, endpoint)
                 async for chunk in response.aiter_raw(CHUNK):
                     digest.update(chunk)
                     size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise _oversized(max_bytes, endpoint)
                     await sink.write(chunk)
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ReadTimeout) as error:
             raise TruncatedMediaError(
@@ -536,7 +559,13 @@ class GenesysClient:
         return Download(size=size, sha256=digest.hexdigest(), content_type=content_type)
 
     async def download_recording(
-        self, conversation_id: str, recording_id: str, *, format_id: str, sink: MediaSink
+        self,
+        conversation_id: str,
+        recording_id: str,
+        *,
+        format_id: str,
+        sink: MediaSink,
+        max_bytes: int | None = None,
     ) -> Download:
         """Fetch a fresh media URL for the recording and download it; re-asks once on expiry."""
         for attempt in (1, 2):
@@ -549,7 +578,7 @@ class GenesysClient:
                     endpoint="GET /api/v2/conversations/{conversationId}/recordings/{recordingId}",
                 )
             try:
-                return await self.download(uri, sink)
+                return await self.download(uri, sink, max_bytes=max_bytes)
             except MediaUrlExpiredError:
                 await sink.reset()
                 if attempt == 2:
@@ -578,6 +607,33 @@ def _only(conversation_ids: Sequence[str]) -> dict[str, Any]:
         for cid in conversation_ids
     ]
     return {"conversationFilters": [{"type": "or", "predicates": predicates}]}
+
+
+def _check_media(
+    content_type: str | None, length: str | None, max_bytes: int | None, endpoint: str
+) -> None:
+    """Refuse, before reading the body, what cannot be the recording."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind.startswith("text/") or kind in NOT_MEDIA_TYPES:
+        raise UnexpectedMediaError(
+            f"the media host answered {kind}, not audio (a sign-in or error page of something "
+            "between us and Genesys?)",
+            endpoint=endpoint,
+            status=200,
+        )
+    announced = int(length) if length is not None and length.isdigit() else 0
+    if max_bytes is not None and announced > max_bytes:
+        raise _oversized(max_bytes, endpoint, announced=announced)
+
+
+def _oversized(max_bytes: int, endpoint: str, announced: int | None = None) -> UnexpectedMediaError:
+    said = f"announced {announced} bytes" if announced is not None else "sent more bytes"
+    return UnexpectedMediaError(
+        f"the media host {said}, more than the {max_bytes} a recording of this conversation's "
+        "length can hold in any codec",
+        endpoint=endpoint,
+        status=200,
+    )
 
 
 def _check_format(format_id: str) -> None:

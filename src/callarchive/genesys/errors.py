@@ -6,6 +6,7 @@ GenesysError (mixin: endpoint, status, Genesys code, correlation id)
 ├── MediaNotReadyError         SkipError: transcoding or uploading; `retry_after_s`
 ├── MediaUrlExpiredError       SkipError: the signed media URL expired; ask for a fresh one
 ├── TruncatedMediaError        RetryableError: the body ended before its Content-Length
+├── UnexpectedMediaError       SkipError: the media host sent no audio (HTML) or too many bytes
 ├── NotFoundError              SkipError: the conversation or recording does not exist
 ├── ServerError                SkipError: 500, not retried (Genesys: fail fast)
 ├── RequestRejectedError       FatalError: 400/415: the request is wrong
@@ -78,6 +79,11 @@ class MediaUrlExpiredError(GenesysError, SkipError):
 
 class TruncatedMediaError(GenesysError, RetryableError):
     """The media download ended early."""
+
+
+class UnexpectedMediaError(GenesysError, SkipError):
+    """The media host answered with something that is not the recording: a web page, or more
+    bytes than a recording of the conversation's length can hold."""
 
 
 class NotFoundError(GenesysError, SkipError):

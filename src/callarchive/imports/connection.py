@@ -15,12 +15,15 @@ from callarchive.genesys import (
     connect,
 )
 
+DEFAULT_TIMEOUT_S = 60.0  # seconds to connect, or between two reads, before giving up
+
 
 def connection_settings(
     source: ImportSource,
     *,
     certificate_folder: str | None = None,
     server_certificate: TlsSettings | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> ConnectionSettings:
     """The Genesys connection an import source describes.
 
@@ -58,6 +61,7 @@ def connection_settings(
         proxy=proxy,
         tls=tls,
         requests_per_minute=source.request_budget_per_minute,
+        timeout_s=timeout_s,
     )
 
 
@@ -68,9 +72,13 @@ def connect_source(
     vault: TokenVault | None = None,
     certificate_folder: str | None = None,
     server_certificate: TlsSettings | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> GenesysClient:
     """A Genesys client for `source` (close it, or use it as an async context manager)."""
     settings = connection_settings(
-        source, certificate_folder=certificate_folder, server_certificate=server_certificate
+        source,
+        certificate_folder=certificate_folder,
+        server_certificate=server_certificate,
+        timeout_s=timeout_s,
     )
     return connect(settings, clock=clock, vault=vault)

@@ -47,6 +47,10 @@ BATCH_SIZE = 100
 # flight: each holds an upload buffer of up to the store's part size (8 MiB), so this bounds
 # the importer's memory, while conversations waiting for Genesys hold none.
 TRANSFERS = 8
+# The most bytes a second of recording takes in any codec, with room to spare: twice 16-bit
+# stereo PCM at 8 kHz (Genesys's WAV, its largest format); plus headers and container overhead.
+MAX_BYTES_PER_SECOND = 64_000
+MEDIA_SLACK_BYTES = 1024 * 1024
 PLAYABLE = frozenset({"AVAILABLE", "RESTORED", None})
 CHUNK = 256 * 1024
 
@@ -60,6 +64,13 @@ class Target:
     start: dt.datetime
     codec: Codec
     have: frozenset[str] = frozenset()  # recording ids already archived in this codec
+    max_bytes: int | None = None  # a media body longer than this is refused (media_limit)
+
+
+def media_limit(longest: dt.timedelta) -> int:
+    """The most bytes a recording of at most `longest` may take in any codec; more is refused
+    (a media host streaming without end must not fill the disk)."""
+    return int(longest.total_seconds() * MAX_BYTES_PER_SECOND) + MEDIA_SLACK_BYTES
 
 
 class MediaUnavailableError(MediaNotReadyError):
@@ -155,13 +166,17 @@ class MediaFetcher:
         uri = recording.media_uri()
         if uri is not None:
             try:
-                await self._client.download(uri, sink)
+                await self._client.download(uri, sink, max_bytes=target.max_bytes)
             except MediaUrlExpiredError:
                 await sink.reset()
             else:
                 return
         await self._client.download_recording(
-            target.conversation_id, recording.id, format_id=target.codec.value, sink=sink
+            target.conversation_id,
+            recording.id,
+            format_id=target.codec.value,
+            sink=sink,
+            max_bytes=target.max_bytes,
         )
 
     async def _verified(self, upload: MediaUpload) -> StoredObject:
@@ -236,7 +251,7 @@ class MediaFetcher:
         ):
             if upload.stored is None:
                 original = folder / "original"
-                await self._download_to_file(url, original)
+                await self._download_to_file(url, original, target.max_bytes)
                 info = await anyio.to_thread.run_sync(transcoding.probe, original)
                 duration_ms = info.duration_ms
                 source = original
@@ -257,10 +272,10 @@ class MediaFetcher:
             channels=2,
         )
 
-    async def _download_to_file(self, url: str, path: Path) -> None:
+    async def _download_to_file(self, url: str, path: Path, max_bytes: int | None) -> None:
         sink = _FileSink(path)
         try:
-            await self._client.download(url, sink)
+            await self._client.download(url, sink, max_bytes=max_bytes)
         finally:
             sink.close()
 

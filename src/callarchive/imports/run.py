@@ -48,7 +48,7 @@ from callarchive.imports.analysing import MediaAnalyser
 from callarchive.imports.cursor import Cursor, CursorError
 from callarchive.imports.cursor import parse as parse_cursor
 from callarchive.imports.jobs import fulfilled_job
-from callarchive.imports.media import BATCH_SIZE, MediaFetcher, Target
+from callarchive.imports.media import BATCH_SIZE, MediaFetcher, Target, media_limit
 from callarchive.imports.partitions import PartitionBackfill
 from callarchive.imports.report import Outcome, notification_text
 from callarchive.imports.retry_buffer import Cdr, RetryBuffer, RetryReason
@@ -402,12 +402,18 @@ class ImportRun:
             for r in (item.existing.recordings if item.existing else ())
             if r.codec == self.source.codec
         )
+        conversation = item.conversation
+        lasted = (
+            conversation.conversation_end or self.clock.now()
+        ) - conversation.conversation_start
+        longest = max(lasted, dt.timedelta(minutes=self.source.max_recording_length_min))
         return Target(
             import_source_id=self.source_id,
-            conversation_id=item.conversation.conversation_id,
-            start=item.conversation.conversation_start,
+            conversation_id=conversation.conversation_id,
+            start=conversation.conversation_start,
             codec=self.source.codec,
             have=have,
+            max_bytes=media_limit(longest),
         )
 
     async def _fetch_and_archive(self, items: list[_Item], rules: RuleBook) -> None:
