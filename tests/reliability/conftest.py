@@ -1,0 +1,3 @@
+from tests.imports.conftest import installation, make_installation
+
+__all__ = ["installation", "make_installation"]
