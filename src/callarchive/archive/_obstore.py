@@ -8,6 +8,7 @@ tests and demos).
 from __future__ import annotations
 
 import dataclasses
+import errno
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -127,9 +128,22 @@ def translate(error: Exception, *, key: str, setting: str) -> CallarchiveError:
         | obstore_errors.NotSupportedError,
     ):
         return ConfigurationError(f"the store cannot handle {key!r} ({message})", field=setting)
+    if _is_full(error, message):
+        return StoreUnavailableError(
+            f"the store is full: no space left for {key!r} ({message}); free space or enlarge "
+            "it, and the next run stores it"
+        )
     return StoreUnavailableError(
         f"the store failed on {key!r} ({message}); check that it is reachable, then try again"
     )
+
+
+def _is_full(error: Exception, message: str) -> bool:
+    """A full disk or quota: the local file system says ENOSPC or EDQUOT, which obstore passes
+    on only in its message (os error 28 or 122)."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return f"(os error {errno.ENOSPC})" in message or f"(os error {errno.EDQUOT})" in message
 
 
 def _first_line(error: Exception) -> str:
