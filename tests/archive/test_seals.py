@@ -222,3 +222,28 @@ async def test_a_tampered_media_byte_and_a_missing_object_are_detected(
     result = await archive.seals.verify(everything=True, media=ObjectStoreMedia(store))
     assert kinds(result) == {ProblemKind.MEDIA_CHANGED, ProblemKind.MEDIA_MISSING}
     assert result.recordings_read == 2
+
+
+async def test_a_day_verifies_its_chain_and_its_conversations(
+    archive: Archive, source: ImportSource
+) -> None:
+    saved = await archive.conversations.save(conversation(source.id, "g1"))
+    [day] = await archive.seals.days()
+    result = await archive.seals.verify(day=day)
+    assert result.ok, result.report()
+    assert (result.conversations, result.seals, result.chains) == (1, 1, (day,))
+    async with archive.engine.begin() as connection:
+        await connection.execute(
+            update(ConversationRow).where(ConversationRow.id == saved.id).values(duration_s=1)
+        )
+    assert kinds(await archive.seals.verify(day=day)) == {ProblemKind.METADATA_CHANGED}
+    assert (await archive.seals.verify(day="2001-01-01")).conversations == 0
+
+
+async def test_concurrent_audit_entries_do_not_fork_the_audit_chain(archive: Archive) -> None:
+    await asyncio.gather(
+        *(archive.audit.record(actor="t", action="played", target=f"c:{n}") for n in range(8))
+    )
+    result = await archive.seals.verify(audit=True)
+    assert result.ok, result.report()
+    assert result.audit_entries == 8
