@@ -8,8 +8,9 @@
 strategy, with and without On Completion Delete, each against a fresh emulator with Genesys's
 conditions (40 ms per API call, 300 requests a minute per token), then runs the baseline
 (`bench/baseline.py`, the recordings-downloader tutorial's flow) over the same conversations.
-`catchup` imports N conversations of short calls from a Recording Start Timestamp 40 days back
-(windows of more than 7 days, so through the async details jobs). `memory` imports one 4-hour
+`catchup` imports about N conversations of short calls from a Recording Start Timestamp 40 days
+back, in windows of 7 days (those older than the details query's reach through the async details
+jobs, the rest through the query). `memory` imports one 4-hour
 recording with each strategy, then a batch of 500 conversations, for peak memory.
 
 Per run: conversations per minute, API calls per conversation by endpoint (`/_emulator/stats`),
@@ -404,7 +405,7 @@ def catchup(args: argparse.Namespace) -> dict[str, Any]:
     runs = [
         run_import(f"catch-up, {strategy}", org, truth, start.isoformat(), strategy=strategy,
                    delete=False, conditions=realistic(0),
-                   batch_duration_min=args.batch_duration_min, discovery="jobs",
+                   batch_duration_min=args.batch_duration_min,
                    probe=not args.no_probe)
         for strategy in args.strategies
     ]  # fmt: skip
@@ -555,7 +556,7 @@ def main() -> None:
     args = parser.parse_args()
     args.strategies = args.strategies.split(",")
     args.delete = {"both": [False, True], "off": [False], "on": [True]}[args.delete]
-    defaults = {"throughput": (2000, 1440), "catchup": (50_000, 10_081), "memory": (500, 1440)}
+    defaults = {"throughput": (2000, 1440), "catchup": (50_000, 10_080), "memory": (500, 1440)}
     n, batch = defaults[args.scenario]
     args.n = 200 if args.quick else (args.n or n)
     args.batch_duration_min = args.batch_duration_min or batch
