@@ -205,8 +205,9 @@ async def recover_stalled(
             await app.job_manager.retry_job(job, queue=queue)
         except ProcrastinateException as error:
             # Another worker was quicker, or a newer job of the pair already waits (its
-            # queueing lock): that one does the work; this one is closed as failed.
-            await _abandon(app, job, str(error))
+            # queueing lock): that one does the work; this one is closed as failed if it is
+            # still stalled (a quicker worker's retry may have been taken up and run already).
+            await _abandon(app, job, str(error), stalled_after_s=stalled_after_s)
             continue
         log.warning("stalled_job_retried", job=job.id, queue=queue, worker=job.worker_id)
         recovered += 1
@@ -241,11 +242,14 @@ def _pair(job: Job) -> tuple[int, int]:
     return int(str(job.task_kwargs["policy_id"])), int(str(job.task_kwargs["import_source_id"]))
 
 
-async def _abandon(app: App, job: Job, reason: str) -> None:
+async def _abandon(app: App, job: Job, reason: str, *, stalled_after_s: float) -> None:
     if job.id is None:
         return
     try:
-        if await app.job_manager.get_job_status_async(job.id) is Status.DOING:
+        stalled = await app.job_manager.get_stalled_jobs(
+            task_name=TASK, seconds_since_heartbeat=stalled_after_s
+        )
+        if job.id in {j.id for j in stalled}:
             await app.job_manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
             log.warning("stalled_job_closed", job=job.id, reason=reason)
     except ProcrastinateException as error:
