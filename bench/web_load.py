@@ -148,7 +148,7 @@ class Recorder:
 
 
 async def person(
-    url: str, key: str, login: str, seed: int, until: float, recorder: Recorder
+    url: str, key: str, login: str, *, seed: int, until: float, recorder: Recorder
 ) -> None:
     """One person's loop: search, open a result, play it (ranged GETs), think a little."""
     rng = random.Random(seed)
@@ -191,7 +191,10 @@ async def load(url: str, keys: list[tuple[str, str]], seconds: float) -> Recorde
     recorder = Recorder()
     until = time.monotonic() + seconds
     await asyncio.gather(
-        *(person(url, key, login, i, until, recorder) for i, (login, key) in enumerate(keys))
+        *(
+            person(url, key, login, seed=i, until=until, recorder=recorder)
+            for i, (login, key) in enumerate(keys)
+        )
     )
     return recorder
 
@@ -239,7 +242,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         keys = api_keys(installation, [login for login, _ in chosen])
         command = installation.command("import", "run", "--policy", POLICY, "--until-caught-up")
         with served(installation) as url:
-            log = open(Path(home) / "import.log", "w")  # noqa: SIM115 - closed below
+            log = (Path(home) / "import.log").open("w")
             started = time.monotonic()
             importer = subprocess.Popen(
                 command, env=installation.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
