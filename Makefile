@@ -32,8 +32,8 @@ demo: setup
 	$(BIN)/python -m demo
 
 lint: setup
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench demo
+	$(BIN)/ruff format --check src tests bench demo
 
 typecheck: setup
 	$(BIN)/mypy
