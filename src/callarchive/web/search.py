@@ -23,8 +23,8 @@ PAGE_SIZES = (25, 50, 100)
 MAX_PAGE = 10_000
 
 
-class SearchForm(BaseModel):
-    """The fields of the search form and of the API's search (query parameters)."""
+class SearchCriteria(BaseModel):
+    """Which conversations: the criteria shared by searches and legal holds (empty: any)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -36,6 +36,11 @@ class SearchForm(BaseModel):
     call_id: str = Field("", max_length=64, description="Genesys conversation id")
     min_duration: str = Field("", max_length=9, description="seconds")
     max_duration: str = Field("", max_length=9, description="seconds")
+
+
+class SearchForm(SearchCriteria):
+    """The fields of the search form and of the API's search (query parameters)."""
+
     min_silence_ratio: str = Field(
         "", max_length=12, description="0 to 1: share where nobody speaks"
     )
@@ -138,4 +143,4 @@ def to_query(form: SearchForm, *, scope: Scope, zone: ZoneInfo) -> ConversationQ
     )
 
 
-__all__ = ["PAGE_SIZES", "SearchForm", "parse_time", "to_query"]
+__all__ = ["PAGE_SIZES", "SearchCriteria", "SearchForm", "parse_time", "to_query"]

@@ -19,7 +19,7 @@ from callarchive.retention import RetentionJob
 from callarchive.web.api.ids import ArchiveId, ArchiveIdValue
 from callarchive.web.api.problems import NOT_FOUND
 from callarchive.web.auth import ForbiddenError, NotFoundError, OperationsViewer, Viewer
-from callarchive.web.search import SearchForm, to_query
+from callarchive.web.search import SearchCriteria, SearchForm, to_query
 from callarchive.web.state import web_state
 from callarchive.web.templating import zone_of
 
@@ -29,19 +29,8 @@ MAX_IDS = 1000
 PREVIEW_LIMIT = 1000
 
 
-class HoldSearch(BaseModel):
+class HoldSearch(SearchCriteria):
     """The conversation search whose results go under the hold (empty fields: any)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    start_from: str = Field("", max_length=40, description="ISO 8601; no offset: your zone")
-    start_to: str = Field("", max_length=40, description="exclusive; ISO 8601")
-    user: str = Field("", max_length=200, description="recorded user's login")
-    number: str = Field("", max_length=320, description="From or To number")
-    direction: str = Field("", max_length=16, description="internal, inbound, outbound, external")
-    call_id: str = Field("", max_length=64, description="Genesys conversation id")
-    min_duration: str = Field("", max_length=9, description="seconds")
-    max_duration: str = Field("", max_length=9, description="seconds")
 
 
 class HoldIn(BaseModel):
