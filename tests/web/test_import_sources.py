@@ -317,22 +317,28 @@ def recorded_last_hour(emulator: RunningEmulator) -> int:
 async def test_test_connection_counts_the_last_hour_before_and_after_saving(
     probing_site: Site, emulator: RunningEmulator
 ) -> None:
-    expected = recorded_last_hour(emulator)
     form = emulated_form(emulator, EMULATED.client_secret)
     async with probing_site.signed_in("admin") as client:
         token = await form_token(client, "/data/import-sources/new")
+        before = recorded_last_hour(emulator)  # the hour slides in real time while probing
         tested = await client.post(
             "/data/import-sources/new/test", data={**form, "csrf_token": token}
         )
+        after = recorded_last_hour(emulator)
         assert tested.status_code == 200, tested.text
         assert "Connected: token obtained (valid for" in tested.text
-        assert f'<b id="probe-conversations">{expected}</b>' in tested.text
+        assert any(
+            f'<b id="probe-conversations">{expected}</b>' in tested.text
+            for expected in {before, after}
+        )
         assert 'value="Emulated"' in tested.text  # the form is kept, not saved
         assert EMULATED.client_secret not in tested.text
         await client.post("/data/import-sources/new", data={**form, "csrf_token": token})
+        before = recorded_last_hour(emulator)
         api = await client.post(
             "/api/v1/import-sources/Emulated/test", headers={"x-csrf-token": token}
         )
+        after = recorded_last_hour(emulator)
         source_id = (await client.get("/api/v1/import-sources/Emulated")).json()["id"]
         stored_secret = await client.post(
             f"/data/import-sources/{source_id}/test",
@@ -341,7 +347,7 @@ async def test_test_connection_counts_the_last_hour_before_and_after_saving(
     assert "Connected: token obtained" in stored_secret.text  # the stored secret was used
     assert api.status_code == 200
     assert api.json()["ok"] is True
-    assert api.json()["conversations"] == expected
+    assert api.json()["conversations"] in {before, after}
     assert api.json()["token_expires_in_s"] > 0
 
 
