@@ -373,7 +373,7 @@ class Emulator:
         elif paging is FaultKind.ENDLESS_PAGING:  # pages never end: the last one, again and again
             total = 1_000_000
             page = page or rendered[-size:]
-        response: Json = {"totalHits": total}
+        response: Json = {} if self.faults.omits_total_hits() else {"totalHits": total}
         if page:
             response["conversations"] = page
         return JSONResponse(response)

@@ -31,6 +31,8 @@ class FaultKind(StrEnum):
     WRONG_CONTENT_TYPE = "wrong-content-type"  # 200 text/html (a sign-in page), API and media
     EMPTY_PAGES = "empty-pages"  # a details query page comes back empty before totalHits is reached
     ENDLESS_PAGING = "endless-paging"  # query pages and user pages never end (totalHits, nextUri)
+    # totalHits is optional in AnalyticsConversationQueryResponse: details query pages without it.
+    NO_TOTAL_HITS = "no-total-hits"
     OVERSIZED_MEDIA = "oversized-media"  # media body of 4 GiB (zeros after the recording)
     HANGING_MEDIA = "hanging-media"  # the media host accepts and never answers
 
@@ -49,6 +51,7 @@ DEFAULT_RATES: dict[FaultKind, float] = {
     FaultKind.WRONG_CONTENT_TYPE: 0.05,
     FaultKind.EMPTY_PAGES: 0.2,
     FaultKind.ENDLESS_PAGING: 1.0,
+    FaultKind.NO_TOTAL_HITS: 1.0,
     FaultKind.OVERSIZED_MEDIA: 0.2,
     FaultKind.HANGING_MEDIA: 0.2,
 }
@@ -166,6 +169,11 @@ class Faults:
                 if self._roll(kind):
                     return kind
         return None
+
+    def omits_total_hits(self) -> bool:
+        """True when a details query page leaves `totalHits` out."""
+        with self._lock:
+            return self._roll(FaultKind.NO_TOTAL_HITS)
 
     @property
     def stuck_transcode_ratio(self) -> float:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.emulator.conftest import EmulatorFactory
-from tests.emulator.harness import RunningEmulator
+from tests.emulator.harness import RunningEmulator, assert_valid
 from tests.emulator.test_faults import USERS, _get, _media_url
 
 QUERY = "/api/v2/analytics/conversations/details/query"
@@ -69,6 +69,17 @@ def test_empty_pages_answer_no_conversations_but_count_them(make_emulator: Emula
     assert "conversations" not in page
 
 
+def test_no_total_hits_leaves_the_count_out_of_valid_pages(make_emulator: EmulatorFactory):
+    emulator = make_emulator()
+    token = emulator.token()
+    healthy = query(emulator, token, 1)
+    emulator.control("POST", "faults", json={"profile": "no-total-hits"})
+    page = query(emulator, token, 1)
+    assert "totalHits" not in page
+    assert page["conversations"] == healthy["conversations"]
+    assert_valid(page, "AnalyticsConversationQueryResponse")
+
+
 def test_endless_paging_repeats_the_last_page_and_always_has_a_next_user_page(
     make_emulator: EmulatorFactory,
 ):
@@ -106,5 +117,5 @@ def test_bad_answers_are_not_part_of_chaos(emulator: RunningEmulator):
     emulator.control("POST", "faults", json={"profile": "chaos"})
     profile = emulator.control("GET", "faults")["profile"]
     bad = {"mistyped-fields", "wrong-content-type", "empty-pages", "endless-paging",
-           "oversized-media", "hanging-media"}  # fmt: skip
+           "no-total-hits", "oversized-media", "hanging-media"}  # fmt: skip
     assert not bad & {part.split(":")[0] for part in profile.split(",")}

@@ -69,6 +69,26 @@ async def test_query_pages_through_every_recorded_voice_conversation(
     assert all(c.recorded for c in found)
 
 
+@pytest.mark.parametrize("page_size", [10, 7])
+async def test_query_pages_on_without_total_hits_until_a_short_page(
+    make_emulator: EmulatorFactory, page_size: int
+) -> None:
+    emulator = make_emulator(faults="no-total-hits")
+    end = DAY_START + dt.timedelta(days=1)
+    async with connect(settings_for(emulator), clock=EmulatorClock(emulator)) as genesys:
+        found = [c async for c in genesys.query_conversations(DAY_START, end, page_size=page_size)]
+    started = [c.conversation_id for c in found if DAY_START <= c.conversation_start < end]
+    expected = recorded_voice(emulator.ground_truth(), DAY_START, end)
+    assert len(found) > 3 * page_size  # several pages
+    assert started == expected
+    pages = sum(
+        row["count"]
+        for row in emulator.stats()["requests"]
+        if row["endpoint"].endswith("details/query")
+    )
+    assert pages == len(found) // page_size + 1  # the last one short (or empty)
+
+
 async def test_details_job_returns_the_conversations_with_partition_attributes(
     genesys: GenesysClient, emulator: RunningEmulator
 ) -> None:

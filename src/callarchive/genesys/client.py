@@ -230,9 +230,10 @@ class GenesysClient:
     ) -> AsyncIterator[Conversation]:
         """Voice conversations with a recording whose lifetime overlaps [start, end).
 
-        Pages until `totalHits` is reached; a page that comes back empty before it, or that
-        repeats the previous one (a paging loop), is an error rather than a silent end or an
-        endless loop.
+        Pages until `totalHits` is reached, or, when an answer leaves it out (the model makes
+        it optional), until a page shorter than `page_size`; a page that comes back empty
+        before `totalHits`, or that repeats the previous one (a paging loop), is an error
+        rather than a silent end or an endless loop.
         """
         endpoint = "POST /api/v2/analytics/conversations/details/query"
         body: dict[str, Any] = {
@@ -259,15 +260,16 @@ class GenesysClient:
                     f"page {number} repeats page {number - 1}: paging loop", endpoint=endpoint
                 )
             previous = ids
-            if not ids and (number - 1) * page_size < page.total_hits:
+            received = (number - 1) * page_size
+            if not ids and page.total_hits is not None and received < page.total_hits:
                 raise GenesysUnavailableError(
                     f"page {number} is empty though Genesys counts {page.total_hits} "
-                    f"conversations ({(number - 1) * page_size} received)",
+                    f"conversations ({received} received)",
                     endpoint=endpoint,
                 )
             for conversation in page.conversations:
                 yield conversation
-            if not ids or number * page_size >= page.total_hits:
+            if _last_query_page(len(ids), number * page_size, page_size, page.total_hits):
                 return
         raise GenesysUnavailableError(
             f"more than {MAX_QUERY_RESULTS} conversations in one interval: query shorter windows",
@@ -607,6 +609,14 @@ def _only(conversation_ids: Sequence[str]) -> dict[str, Any]:
         for cid in conversation_ids
     ]
     return {"conversationFilters": [{"type": "or", "predicates": predicates}]}
+
+
+def _last_query_page(count: int, received: int, page_size: int, total_hits: int | None) -> bool:
+    """True when a details query page of `count` conversations ends the paging: it is empty,
+    `received` (this page included) reaches `totalHits`, or, without `totalHits`, it is short."""
+    if total_hits is None:
+        return count < page_size
+    return count == 0 or received >= total_hits
 
 
 def _check_media(

@@ -90,7 +90,8 @@ class QueryPage(GenesysModel):
     """`AnalyticsConversationQueryResponse`."""
 
     conversations: list[Conversation] = Field(default_factory=list)
-    total_hits: int = 0
+    # Optional in the model: without it, paging goes on until a short or empty page.
+    total_hits: int | None = None
 
 
 class JobResultsPage(GenesysModel):
