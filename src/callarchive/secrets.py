@@ -241,6 +241,12 @@ class SealVerifier:
         raw = self._public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return "SHA256:" + hashlib.sha256(raw).hexdigest()
 
+    @property
+    def key_id(self) -> str:
+        """The key's short id, recorded beside each signature: the fingerprint's first 16 hex
+        digits."""
+        return self.fingerprint.removeprefix("SHA256:")[:16]
+
     def verify(self, signature_hex: str, message: bytes) -> bool:
         """Whether `signature_hex` is this key's signature of `message`."""
         try:

@@ -12,10 +12,10 @@ from sqlalchemy import delete, select, text, update
 
 from callarchive.archive import Archive, ObjectStore
 from callarchive.archive.schema import AuditRow, ConversationRow, SealChainRow, SealRow
-from callarchive.archive.seals import ObjectStoreMedia, ProblemKind, Verification
+from callarchive.archive.seals import ObjectStoreMedia, ProblemKind, Verification, seal_message
 from callarchive.configuration import ImportSource, User
 from callarchive.errors import CallarchiveError
-from callarchive.secrets import SealKey
+from callarchive.secrets import SealKey, SecretBox
 from tests.archive.builders import conversation, recording
 from tests.configuration.builders import make_source
 
@@ -141,10 +141,14 @@ async def test_a_resealed_document_without_the_key_is_detected(
     }
 
 
-async def test_another_installations_key_is_refused(archive: Archive, source: ImportSource) -> None:
+async def test_another_installations_key_is_reported_as_unknown(
+    archive: Archive, source: ImportSource
+) -> None:
     await archive.conversations.save(conversation(source.id, "g1"))
     other = Archive(archive.engine, archive._context.box, seal_key=SealKey.generate())
-    assert kinds(await other.seals.verify(everything=True)) == {ProblemKind.SIGNATURE_INVALID}
+    result = await other.seals.verify(everything=True, audit=True)
+    assert kinds(result) == {ProblemKind.UNKNOWN_KEY}
+    assert archive.seals.verifier.key_id in result.report()
 
 
 async def test_an_edited_or_deleted_audit_entry_is_detected(archive: Archive) -> None:
@@ -247,3 +251,28 @@ async def test_concurrent_audit_entries_do_not_fork_the_audit_chain(archive: Arc
     result = await archive.seals.verify(audit=True)
     assert result.ok, result.report()
     assert result.audit_entries == 8
+
+
+async def test_a_seal_made_before_key_ids_still_verifies(database_url: str, box: SecretBox) -> None:
+    """Seals of revision v0007 have no key id and sign the `v1` message."""
+    key = SealKey.generate()
+    archive = Archive.open(database_url, box, seal_key=key)
+    try:
+        await archive.users.add(User(login="jane", name="Jane Doe"), actor="t")
+        source = await archive.import_sources.add(make_source(), actor="t")
+        await archive.conversations.save(conversation(source.id, "g1"))
+        async with archive.engine.begin() as connection:
+            row = (await connection.execute(select(SealRow))).one()
+            message = seal_message(
+                row.day, row.position, f"conversation:{row.conversation_id}", row.seal, row.link
+            )
+            await connection.execute(
+                update(SealRow).values(signature=key.sign(message), key_id=None, origin=None)
+            )
+        result = await archive.seals.verify(everything=True)
+        assert result.ok, result.report()
+        async with archive.engine.begin() as connection:
+            await connection.execute(update(SealRow).values(signature="00" * 64))
+        assert kinds(await archive.seals.verify(everything=True)) == {ProblemKind.SIGNATURE_INVALID}
+    finally:
+        await archive.close()

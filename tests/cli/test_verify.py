@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 
 from callarchive.archive import Archive, media_key
+from callarchive.archive.schema import SealChainRow, SealRow
 from callarchive.configuration import Codec, User
 from tests.archive.builders import conversation, recording
 from tests.cli.harness import NOW, SOURCE_ARGS, Installation
@@ -166,3 +168,40 @@ def test_a_changed_export_is_reported(installation: Installation, tmp_path: Path
     assert result.exit_code == 1
     assert "media changed" in result.stdout
     assert "metadata changed" in result.stdout
+
+
+def _remove_seals(installation: Installation) -> None:
+    """The archive as an installation before revision v0007 left it: no seals."""
+
+    async def remove() -> None:
+        archive = Archive.open(installation.database_url, installation.wiring().box())
+        try:
+            async with archive.engine.begin() as connection:
+                await connection.execute(delete(SealRow))
+                await connection.execute(delete(SealChainRow).where(SealChainRow.chain != "audit"))
+        finally:
+            await archive.close()
+
+    asyncio.run(remove())
+
+
+def test_conversations_archived_before_seals_are_sealed_late_then_verify(
+    installation: Installation,
+) -> None:
+    _remove_seals(installation)
+    noted = installation.run("verify", "--all")
+    assert noted.exit_code == 0, noted.output
+    assert noted.stdout.count("archived before sealing began") == 2
+    result = installation.run("seal", "--unsealed", "--batch-size", "1")
+    assert result.exit_code == 0, result.output
+    assert "sealed 2 conversations after the fact in 2 batches" in result.stdout
+    again = installation.run("seal", "--unsealed")
+    assert "sealed 0 conversations after the fact" in again.stdout
+    verified = installation.run("verify", "--all", "--audit", "--media")
+    assert verified.exit_code == 0, verified.output
+    assert "2 seals (2 sealed after the fact)" in verified.stdout
+    assert "result: OK" in verified.stdout
+
+
+def test_seal_needs_to_be_told_what_to_seal(installation: Installation) -> None:
+    assert installation.run("seal").exit_code == 2

@@ -5,7 +5,8 @@ the media object store and the work store of the seed's folders.
     ObjectStore       media objects: put-if-absent streaming writes, ranged reads, verification
     EncryptedObjectStore  the same, each object sealed with AES-GCM (MediaKeyring: master keys)
     WorkStore         tokens, cursors, retry buffer in the seed's folder layout
-    Seals             tamper evidence: `archive.seals.verify`, `write_export`, `verify_export`
+    Seals             tamper evidence: `archive.seals.verify`, `write_export`, `verify_export`,
+                      `archive.late_seals` (conversations archived before seals existed)
 
 Errors: `DatabaseUnavailableError` and `StoreUnavailableError` (retryable),
 `ObjectNotFoundError` and `CorruptObjectError` (fatal), `ChecksumMismatchError` (skip: retry
@@ -39,6 +40,7 @@ from callarchive.archive.encryption import (
 )
 from callarchive.archive.evidence import verify_export, write_export
 from callarchive.archive.holds import FourEyesError, HoldState, LegalHold, ReleaseRequest
+from callarchive.archive.late_seals import LateSealing, Unsealed
 from callarchive.archive.objects import (
     ChecksumMismatchError,
     MediaStream,
@@ -56,6 +58,7 @@ from callarchive.archive.seals import (
     ObjectStoreMedia,
     Problem,
     ProblemKind,
+    SealOrigin,
     Verification,
 )
 from callarchive.archive.work import ROOT as WORK_ROOT
@@ -84,6 +87,7 @@ __all__ = [
     "EncryptedObjectStore",
     "FourEyesError",
     "HoldState",
+    "LateSealing",
     "LegalHold",
     "MediaKeyring",
     "MediaStream",
@@ -102,11 +106,13 @@ __all__ = [
     "SavedConversation",
     "ScheduledRun",
     "Scope",
+    "SealOrigin",
     "StoreUnavailableError",
     "StoredMedia",
     "StoredObject",
     "Throttle",
     "Unaccounted",
+    "Unsealed",
     "UserDirection",
     "Verification",
     "Waveform",

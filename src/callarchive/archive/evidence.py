@@ -18,6 +18,7 @@ sha256 is the sealed one (read as a stream).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
@@ -34,6 +35,8 @@ from callarchive.archive.seals import (
     MediaReader,
     Problem,
     ProblemKind,
+    SealOrigin,
+    Signed,
     Verification,
     next_link,
     seal_message,
@@ -222,7 +225,18 @@ def _check_seal(seal: dict[str, Any], verifier: SealVerifier) -> list[Problem]:
                 message=f"the link of {where} does not follow from the previous one",
             )
         ]
-    message = seal_message(seal["day"], seal["position"], subject, seal["seal"], seal["link"])
+    signed = (
+        None
+        if seal.get("key_id") is None
+        else Signed(
+            origin=seal.get("origin") or SealOrigin.IMPORT,
+            sealed_at=dt.datetime.fromisoformat(seal["sealed_at"]),
+            key_id=seal["key_id"],
+        )
+    )
+    message = seal_message(
+        seal["day"], seal["position"], subject, seal["seal"], seal["link"], signed
+    )
     if not verifier.verify(seal["signature"], message):
         return [
             Problem(

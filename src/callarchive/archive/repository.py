@@ -2,8 +2,8 @@
 
 One object gives every repository (`import_sources`, `policies`, `servers`, `users`,
 `extensions`, `conversations`, `partitions`, `alerts`, `batch_reports`, `scheduled_runs`, `audit`,
-`accounts`, `reconciliations`, `holds`, `retention`, `seals`) over one engine, one secret box,
-one signing key and one clock, plus the operations that span them: applying a whole
+`accounts`, `reconciliations`, `holds`, `retention`, `seals`, `late_seals`) over one engine, one
+secret box, one signing key and one clock, plus the operations that span them: applying a whole
 configuration in one transaction, loading it back, and re-encrypting every stored secret after
 a key rotation.
 """
@@ -20,6 +20,7 @@ from callarchive.archive.alerts import Alerts
 from callarchive.archive.audit import AuditLog, write_entry
 from callarchive.archive.conversations import Conversations
 from callarchive.archive.holds import Holds
+from callarchive.archive.late_seals import LateSeals
 from callarchive.archive.partitions import Partitions
 from callarchive.archive.people import Extensions, Users, save_extension, save_user
 from callarchive.archive.policies import Policies, Servers, save_policy
@@ -78,6 +79,7 @@ class Archive:
         self.retention = Retention(self._context)
         self.reconciliations = Reconciliations(self._context)
         self.seals = Seals(self._context)
+        self.late_seals = LateSeals(self._context)
 
     @classmethod
     def open(

@@ -437,6 +437,8 @@ class AuditRow(Base):
     # entry))`, and the Ed25519 signature of the link (None: written before the revision).
     link: Mapped[str | None] = mapped_column(String(64))
     signature: Mapped[str | None] = mapped_column(String(128))
+    # Revision v0008_seal_origins: the signing key's id (None: the installation's first key).
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class WebSessionRow(Base):
@@ -599,6 +601,9 @@ class SealRow(Base):
     link: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(128))
     deleted_at: Mapped[dt.datetime | None]  # deleted by retention (see the audit log)
+    # Revision v0008_seal_origins (None on older rows: an import-time seal by the first key).
+    origin: Mapped[str | None] = mapped_column(String(8))  # "import" or "late"
+    key_id: Mapped[str | None] = mapped_column(String(16))  # the signing key's id
 
 
 __all__ = ["Base", "UTCDateTime"]

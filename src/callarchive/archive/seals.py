@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Iterable
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -85,6 +85,22 @@ _SEALED_COLUMNS = (
 )
 
 
+class SealOrigin(StrEnum):
+    """How a conversation came to be sealed."""
+
+    IMPORT = "import"  # as it was archived, in the same transaction
+    LATE = "late"  # after the fact: archived before seals existed (`callarchive seal --unsealed`)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Signed:
+    """What a `v2` signature covers beyond the chain: how and when it was sealed, by which key."""
+
+    origin: str
+    sealed_at: dt.datetime
+    key_id: str
+
+
 class ProblemKind(StrEnum):
     """What verification found wrong."""
 
@@ -94,6 +110,7 @@ class ProblemKind(StrEnum):
     MEDIA_MISSING = "media missing"  # a sealed recording's object is gone
     CHAIN_BROKEN = "chain broken"  # a link does not follow from the previous one
     SIGNATURE_INVALID = "signature invalid"  # a link is not signed by the installation's key
+    UNKNOWN_KEY = "unknown key"  # signed by a key the installation does not know
     NOT_SEALED = "not sealed"  # a conversation archived since sealing began has no seal
     CONVERSATION_MISSING = "conversation missing"  # deleted, but not by retention
 
@@ -116,6 +133,7 @@ class Verification:
 
     conversations: int = 0
     seals: int = 0
+    late_seals: int = 0  # of `seals`: sealed after the fact (`SealOrigin.LATE`)
     chains: tuple[str, ...] = ()
     recordings_read: int = 0
     audit_entries: int = 0
@@ -129,8 +147,9 @@ class Verification:
 
     def report(self) -> str:
         """The human-readable report (`callarchive verify`, the export's report)."""
+        late = f" ({self.late_seals} sealed after the fact)" if self.late_seals else ""
         checked = (
-            f"checked: {self.conversations} conversations, {self.seals} seals in "
+            f"checked: {self.conversations} conversations, {self.seals} seals{late} in "
             f"{len(self.chains)} chains, {self.recordings_read} media objects read, "
             f"{self.audit_entries} audit entries"
         )
@@ -147,6 +166,7 @@ class Verification:
         return Verification(
             conversations=self.conversations + other.conversations,
             seals=self.seals + other.seals,
+            late_seals=self.late_seals + other.late_seals,
             chains=self.chains + other.chains,
             recordings_read=self.recordings_read + other.recordings_read,
             audit_entries=self.audit_entries + other.audit_entries,
@@ -170,9 +190,32 @@ def next_link(previous: str, seal: str) -> str:
     return sha256_hex(bytes.fromhex(previous) + bytes.fromhex(seal))
 
 
-def seal_message(chain: str, position: int, subject: str, seal: str, link: str) -> bytes:
-    """What a signature covers: the chain, the position in it, what was sealed and the link."""
-    return f"callarchive-seal-v1|{chain}|{position}|{subject}|{seal}|{link}".encode()
+def seal_message(  # noqa: PLR0917 (the fields a signature covers)
+    chain: str,
+    position: int,
+    subject: str,
+    seal: str,
+    link: str,
+    signed: Signed | None = None,
+) -> bytes:
+    """What a signature covers: the chain, the position in it, what was sealed and the link
+    (`v1`: the audit chain and seals made before revision v0008); with `signed`, also how and
+    when it was sealed and by which key (`v2`)."""
+    if signed is None:
+        return f"callarchive-seal-v1|{chain}|{position}|{subject}|{seal}|{link}".encode()
+    return (
+        f"callarchive-seal-v2|{chain}|{position}|{subject}|{seal}|{link}|{signed.origin}|"
+        f"{signed.sealed_at.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}|{signed.key_id}"
+    ).encode()
+
+
+def signed_fields(row: SealRow) -> Signed | None:
+    """The `v2` fields of a stored seal (None: a seal made before revision v0008)."""
+    if row.key_id is None:
+        return None
+    return Signed(
+        origin=row.origin or SealOrigin.IMPORT, sealed_at=row.sealed_at, key_id=row.key_id
+    )
 
 
 def conversation_document(
@@ -235,17 +278,29 @@ async def latest_seal(session: AsyncSession, conversation_id: int) -> SealRow | 
     return found
 
 
+def seal_day(now: dt.datetime) -> str:
+    """The chain a seal made at `now` is appended to: its UTC day."""
+    return now.astimezone(dt.UTC).date().isoformat()
+
+
 async def seal_conversation(
-    session: AsyncSession, context: Context, conversation_id: int, document: dict[str, Any]
+    session: AsyncSession,
+    context: Context,
+    conversation_id: int,
+    document: dict[str, Any],
+    *,
+    origin: SealOrigin = SealOrigin.IMPORT,
 ) -> SealRow:
     """Append the seal of `document` to today's chain, in `session`'s transaction."""
     now = context.now()
-    day = now.astimezone(dt.UTC).date().isoformat()
+    day = seal_day(now)
     text = canonical_json(document)
     seal = sha256_hex(text.encode())
-    head = await _locked_head(session, day)
+    head = await locked_head(session, day)
     link = next_link(head.head, seal)
     position = head.length + 1
+    key = context.seal_key
+    signed = Signed(origin=origin, sealed_at=now, key_id=key.key_id)
     row = SealRow(
         conversation_id=conversation_id,
         day=day,
@@ -254,9 +309,11 @@ async def seal_conversation(
         document=text,
         seal=seal,
         link=link,
-        signature=context.seal_key.sign(
-            seal_message(day, position, f"conversation:{conversation_id}", seal, link)
+        signature=key.sign(
+            seal_message(day, position, f"conversation:{conversation_id}", seal, link, signed)
         ),
+        origin=origin,
+        key_id=key.key_id,
     )
     session.add(row)
     head.length, head.head = position, link
@@ -264,7 +321,8 @@ async def seal_conversation(
     return row
 
 
-async def _locked_head(session: AsyncSession, chain: str) -> SealChainRow:
+async def locked_head(session: AsyncSession, chain: str) -> SealChainRow:
+    """The head of `chain` (created empty when new), locked until the transaction ends."""
     await session.execute(
         upsert_insert(session)(SealChainRow)
         .values(chain=chain, length=0, head="")
@@ -301,7 +359,19 @@ def link_audit_entries(session: Session, rows: list[AuditRow], key: SealKey) -> 
         position = head.length + 1
         row.link = link
         row.signature = key.sign(seal_message(AUDIT_CHAIN, position, "audit", seal, link))
+        row.key_id = key.key_id
         head.length, head.head = position, link
+
+
+async def sealing_began(session: AsyncSession) -> dt.datetime | None:
+    """When the first import-time seal was made: conversations archived before it were
+    archived before seals existed (None: no conversation was ever sealed as it was archived)."""
+    began: dt.datetime | None = await session.scalar(
+        select(func.min(SealRow.sealed_at)).where(
+            or_(SealRow.origin.is_(None), SealRow.origin == SealOrigin.IMPORT)
+        )
+    )
+    return began
 
 
 def upsert_insert_for(dialect: str) -> Any:
@@ -312,6 +382,7 @@ def upsert_insert_for(dialect: str) -> Any:
 @dataclasses.dataclass(kw_only=True, slots=True)
 class _Findings:
     seals: int = 0
+    late_seals: int = 0
     conversations: int = 0
     recordings_read: int = 0
     audit_entries: int = 0
@@ -323,6 +394,7 @@ class _Findings:
         return Verification(
             conversations=self.conversations,
             seals=self.seals,
+            late_seals=self.late_seals,
             chains=tuple(self.chains),
             recordings_read=self.recordings_read,
             audit_entries=self.audit_entries,
@@ -444,7 +516,7 @@ class Seals:
                 conversations.update(await session.scalars(select(ConversationRow.id)))
             for chain in sorted(days):
                 await self._check_chain(session, chain, findings)
-            began = await session.scalar(select(func.min(SealRow.sealed_at)))
+            began = await sealing_began(session)
             for conversation in sorted(conversations):
                 await self._check_conversation(session, conversation, began, media, findings)
             if audit:
@@ -486,18 +558,10 @@ class Seals:
                         f"{row.conversation_id}) does not follow from the previous one",
                     )
                 )
-            message = seal_message(
-                day, row.position, f"conversation:{row.conversation_id}", row.seal, row.link
-            )
-            if not self._context.seal_key.verify(row.signature, message):
-                findings.problems.append(
-                    Problem(
-                        kind=ProblemKind.SIGNATURE_INVALID,
-                        subject=subject,
-                        message=f"seal {row.position} (conversation {row.conversation_id}) is "
-                        f"not signed by this installation's key ({self.verifier.fingerprint})",
-                    )
-                )
+            findings.late_seals += row.origin == SealOrigin.LATE
+            problem = self._check_signature(row, subject)
+            if problem is not None:
+                findings.problems.append(problem)
             previous = row.link
         head = await session.get(SealChainRow, day)
         if head is not None and (head.length != position or head.head != previous):
@@ -509,6 +573,38 @@ class Seals:
                     "seals were removed from its end",
                 )
             )
+
+    def _check_signature(self, row: SealRow, subject: str) -> Problem | None:
+        signed = signed_fields(row)
+        what = f"seal {row.position} (conversation {row.conversation_id})"
+        message = seal_message(
+            row.day, row.position, f"conversation:{row.conversation_id}", row.seal, row.link, signed
+        )
+        keys = self._keys_for(row.key_id)
+        if not keys:
+            return Problem(
+                kind=ProblemKind.UNKNOWN_KEY,
+                subject=subject,
+                message=f"{what} is signed by key {row.key_id}, which this installation does "
+                "not know (not its signing key, nor a retired one)",
+            )
+        if not any(key.verify(row.signature, message) for key in keys):
+            return Problem(
+                kind=ProblemKind.SIGNATURE_INVALID,
+                subject=subject,
+                message=f"{what} is not signed by the key it names ({keys[0].fingerprint})"
+                if row.key_id is not None
+                else f"{what} is not signed by any key of this installation",
+            )
+        return None
+
+    def _keys_for(self, key_id: str | None) -> list[SealVerifier]:
+        """The key that `key_id` names (none when unknown); every key for a signature made
+        before revision v0008 (no key id)."""
+        known: list[SealVerifier] = [self._context.seal_key]
+        if key_id is None:
+            return known
+        return [key for key in known if key.key_id == key_id]
 
     async def _check_conversation(
         self,
@@ -548,6 +644,11 @@ class Seals:
                     Problem(kind=ProblemKind.NOT_SEALED, subject=subject, message="has no seal")
                 )
             return
+        if seal.origin == SealOrigin.LATE:
+            findings.notes.append(
+                f"{subject}: sealed after the fact on {seal.sealed_at:%Y-%m-%d %H:%M:%S} UTC "
+                "(archived before seals existed)"
+            )
         sealed: dict[str, Any] = json.loads(seal.document)
         if canonical_json(document) != seal.document:
             changed = sorted(
@@ -629,15 +730,26 @@ class Seals:
                         "changed, or an entry before it was removed",
                     )
                 )
-            elif not self._context.seal_key.verify(
-                row.signature or "", seal_message(AUDIT_CHAIN, position, "audit", seal, link)
+            elif not (keys := self._keys_for(row.key_id)):
+                findings.problems.append(
+                    Problem(
+                        kind=ProblemKind.UNKNOWN_KEY,
+                        subject=subject,
+                        message=f"signed by key {row.key_id}, which this installation does not "
+                        "know (not its signing key, nor a retired one)",
+                    )
+                )
+            elif not any(
+                key.verify(
+                    row.signature or "", seal_message(AUDIT_CHAIN, position, "audit", seal, link)
+                )
+                for key in keys
             ):
                 findings.problems.append(
                     Problem(
                         kind=ProblemKind.SIGNATURE_INVALID,
                         subject=subject,
-                        message="not signed by this installation's key "
-                        f"({self.verifier.fingerprint})",
+                        message="not signed by a key of this installation",
                     )
                 )
             previous = row.link or ""
@@ -664,6 +776,8 @@ def _seal_json(row: SealRow) -> dict[str, Any]:
         "link": row.link,
         "signature": row.signature,
         "deleted_at": row.deleted_at.isoformat() if row.deleted_at else None,
+        "origin": row.origin or SealOrigin.IMPORT,
+        "key_id": row.key_id,
     }
 
 
@@ -673,14 +787,20 @@ __all__ = [
     "ObjectStoreMedia",
     "Problem",
     "ProblemKind",
+    "SealOrigin",
     "Seals",
+    "Signed",
     "Verification",
     "canonical_json",
     "conversation_document",
     "latest_seal",
     "link_audit_entries",
+    "locked_head",
     "next_link",
     "seal_conversation",
+    "seal_day",
     "seal_message",
+    "sealing_began",
+    "signed_fields",
     "stored_document",
 ]

@@ -19,6 +19,7 @@
     callarchive retention show|set|run [--dry-run]
     callarchive hold create|add|list|show|release-request|release-approve
     callarchive verify --conversation ID | --day DAY | --all [--audit] [--media] | --export ZIP
+    callarchive seal --unsealed [--batch-size N]
 
 `main` is the script's entry point; `cli` the click group (tests invoke it with a `Wiring` as
 `obj`). `source test` runs a `SourceProbe`, which the wiring takes from the Genesys client.
@@ -33,7 +34,7 @@ from callarchive.cli.reconcile import reconcile
 from callarchive.cli.running import serve, server
 from callarchive.cli.setup import extension, policy, user
 from callarchive.cli.sources import source
-from callarchive.cli.verify import verify
+from callarchive.cli.verify import seal, verify
 from callarchive.cli.workers import worker
 from callarchive.imports import ProbeResult, SourceProbe, genesys_probe
 
@@ -57,6 +58,7 @@ for _group in (
     retention,
     hold,
     verify,
+    seal,
 ):
     cli.add_command(_group)
 

@@ -4,12 +4,17 @@
     callarchive verify --audit
     callarchive verify --public-key
     callarchive verify --export FILE.zip [--fingerprint SHA256:...]
+    callarchive seal --unsealed [--batch-size N]
 
 Prints each problem (metadata changed, media changed or missing, chain broken, signature
 invalid, not sealed, conversation missing) and `result: OK` or the number of problems; the exit
 code is 1 when there is any problem. `--export` needs no database: it checks a zip written by
 `conversations export --format zip` with the public key inside it, against the fingerprint the
 regulator was given.
+
+`seal --unsealed` seals, after the fact, the conversations archived before seals existed
+(`archive.late_seals`), in batches, with a progress bar on a terminal; it can be interrupted and
+run again.
 """
 
 from __future__ import annotations
@@ -18,9 +23,13 @@ import datetime as dt
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from callarchive.archive import ObjectStoreMedia, Verification, verify_export
-from callarchive.cli.app import actor, run, wiring
+from callarchive.archive import LateSealing, ObjectStoreMedia, Verification, verify_export
+from callarchive.cli.app import Wiring, actor, run, wiring
+
+_BATCH_HELP = "Conversations per transaction (memory and lock time grow with it)."
 
 
 @click.command("verify")
@@ -103,4 +112,63 @@ def _finish(ctx: click.Context, result: Verification) -> None:
         ctx.exit(1)
 
 
-__all__ = ["verify"]
+@click.command("seal")
+@click.option(
+    "--unsealed",
+    is_flag=True,
+    required=True,
+    help="Seal the conversations archived before seals existed (required: the only mode).",
+)
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), default=500, show_default=True, help=_BATCH_HELP
+)
+@click.pass_context
+def seal(ctx: click.Context, unsealed: bool, batch_size: int) -> None:
+    """Seal, after the fact, every conversation archived before seals existed.
+
+    Each gets a seal marked as made late, in the chain of the day it is made; `verify` then
+    checks it like any other. Safe to interrupt and to run again.
+    """
+    if not unsealed:
+        raise click.UsageError("say what to seal: --unsealed")
+    wired = wiring(ctx)
+    result, refused = run(_seal_unsealed(wired, batch_size, Console(stderr=True)))
+    click.echo(f"sealed {result.sealed} conversations after the fact in {result.batches} batches")
+    if refused:
+        click.echo(
+            f"left {refused} conversations archived since sealing began without a seal: they "
+            "should have been sealed as they were archived; `callarchive verify --all` reports "
+            "them"
+        )
+
+
+async def _seal_unsealed(
+    wired: Wiring, batch_size: int, console: Console
+) -> tuple[LateSealing, int]:
+    async with wired.archive() as archive:
+        before = await archive.late_seals.unsealed()
+        with _progress(console) as bar:
+            task = bar.add_task("sealing", total=before.eligible)
+            result = await archive.late_seals.seal(
+                actor=actor(),
+                batch_size=batch_size,
+                progress=lambda count: bar.advance(task, count),
+            )
+        return result, before.refused
+
+
+def _progress(console: Console) -> Progress:
+    """The progress bar of long commands (shown on a terminal only)."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("conversations"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+
+
+__all__ = ["seal", "verify"]
