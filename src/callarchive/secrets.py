@@ -13,10 +13,10 @@ Where the keys come from (`load_secret_box`):
   one key per line, the first encrypting. `rotate_key_file` adds a new first key; once every
   stored secret is re-encrypted, `finish_key_rotation` drops the old ones.
 
-The installation's signing key (`SealKey`, Ed25519) signs the seals of archived conversations
-and the audit log's chain: `<CALLARCHIVE_HOME>/signing.key` (PEM, PKCS #8), created on first use
-with mode 0600 beside the secret key. Nodes of one installation share it (copy the file). Its
-public key (`public_pem`, `fingerprint`) is what a regulator checks an export against.
+The installation's signing keys (`SealKey`, Ed25519) sign the seals of archived conversations
+and the audit log's chain; `callarchive.signing` keeps them (encrypted by the box) and rotates
+them. A key's public half (`SealVerifier`: `public_pem`, `fingerprint`, `key_id`) is what a
+regulator checks an export against.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from callarchive.errors import ConfigurationError
 
 KEY_FILE_NAME = "secret.key"
-SIGNING_KEY_FILE_NAME = "signing.key"
 _ENV_FIELD = "CALLARCHIVE_SECRET_KEY"
 _KEY_HELP = (
     "expected url-safe base64 Fernet keys of 32 bytes, separated by commas "
@@ -272,57 +271,27 @@ class SealKey(SealVerifier):
         """The hex signature of `message`."""
         return self._private.sign(message).hex()
 
-    def __repr__(self) -> str:
-        return f"SealKey({self.fingerprint})"
-
-
-def signing_key_path(home: Path) -> Path:
-    """Where the signing key lives under `CALLARCHIVE_HOME`."""
-    return home / SIGNING_KEY_FILE_NAME
-
-
-def load_seal_key(home: Path) -> SealKey:
-    """The installation's signing key, created (mode 0600) on first use; a key file that group
-    or others can read is refused, as for the secret key."""
-    path = signing_key_path(home)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        pem = Ed25519PrivateKey.generate().private_bytes(
+    def private_pem(self) -> bytes:
+        """The private key in PEM (PKCS #8, unencrypted): only for encrypting it at rest."""
+        return self._private.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        _write_private_file(path, pem.decode("ascii"), exclusive=True)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise ConfigurationError(
-            f"the signing key file {path} can be read by group or others (mode {mode:04o}); "
-            f"run: chmod 600 {path}",
-            field="signing_key",
-        )
-    try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except ValueError:
-        raise ConfigurationError(
-            f"{path} is not a PEM private key; restore it from a backup", field="signing_key"
-        ) from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ConfigurationError(f"{path} is not an Ed25519 key", field="signing_key")
-    return SealKey(key)
+
+    def __repr__(self) -> str:
+        return f"SealKey({self.fingerprint})"
 
 
 __all__ = [
     "KEY_FILE_NAME",
-    "SIGNING_KEY_FILE_NAME",
     "SealKey",
     "SealVerifier",
     "Secret",
     "SecretBox",
     "finish_key_rotation",
     "key_file_path",
-    "load_seal_key",
     "load_secret_box",
     "parse_keys",
     "rotate_key_file",
-    "signing_key_path",
 ]

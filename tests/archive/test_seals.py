@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import hashlib
 
 import pytest
@@ -16,6 +17,7 @@ from callarchive.archive.seals import ObjectStoreMedia, ProblemKind, Verificatio
 from callarchive.configuration import ImportSource, User
 from callarchive.errors import CallarchiveError
 from callarchive.secrets import SealKey, SecretBox
+from callarchive.signing import SealKeyring
 from tests.archive.builders import conversation, recording
 from tests.configuration.builders import make_source
 
@@ -276,3 +278,31 @@ async def test_a_seal_made_before_key_ids_still_verifies(database_url: str, box:
         assert kinds(await archive.seals.verify(everything=True)) == {ProblemKind.SIGNATURE_INVALID}
     finally:
         await archive.close()
+
+
+async def test_seals_keep_verifying_after_the_signing_key_is_rotated(
+    database_url: str, box: SecretBox
+) -> None:
+    """Seal, rotate, seal more: every seal and audit entry verifies with the keyring."""
+    keyring = SealKeyring(SealKey.generate())
+    rotated = keyring.rotated(SealKey.generate(), dt.datetime.now(dt.UTC))
+    before = Archive.open(database_url, box, seal_key=keyring)
+    after = Archive.open(database_url, box, seal_key=rotated)
+    try:
+        await before.users.add(User(login="jane", name="Jane Doe"), actor="t")
+        source = await before.import_sources.add(make_source(), actor="t")
+        for number in range(3):
+            await before.conversations.save(conversation(source.id, f"a{number}"))
+        for number in range(3):
+            await after.conversations.save(conversation(source.id, f"b{number}"))
+        result = await after.seals.verify(everything=True, audit=True)
+        assert result.ok, result.report()
+        assert result.seals == 6
+        async with after.engine.connect() as connection:
+            key_ids = (await connection.execute(select(SealRow.key_id))).scalars().all()
+        assert sorted(set(key_ids)) == sorted({keyring.signer.key_id, rotated.signer.key_id})
+        # The installation before the rotation does not know the new key.
+        assert kinds(await before.seals.verify(everything=True)) == {ProblemKind.UNKNOWN_KEY}
+    finally:
+        await before.close()
+        await after.close()

@@ -17,7 +17,7 @@ from sqlalchemy import delete
 
 from callarchive.archive import Archive, media_key
 from callarchive.archive.schema import SealChainRow, SealRow
-from callarchive.configuration import Codec, User
+from callarchive.configuration import Codec
 from tests.archive.builders import conversation, recording
 from tests.cli.harness import NOW, SOURCE_ARGS, Installation
 
@@ -34,13 +34,20 @@ def installation(tmp_path: Path, database_url: str) -> Installation:
     assert setup.run("source", "add", *SOURCE_ARGS).exit_code == 0
     assert setup.run("policy", "add", "--name", "US", "--source", "Chicago").exit_code == 0
 
+    assert setup.run("user", "add", "--login", "jane", "--name", "Jane Doe").exit_code == 0
+    archive_conversations(setup, {"old": 40, "new": 5})
+    return setup
+
+
+def archive_conversations(installation: Installation, ages: dict[str, int]) -> None:
+    """Archive conversations (Genesys id → age in days) with their media, as an import does."""
+
     async def store() -> None:
-        wiring = setup.wiring()
+        wiring = installation.wiring()
         media = wiring.media_store()
-        archive = Archive.open(setup.database_url, wiring.box(), seal_key=wiring.seal_key())
+        archive = Archive.open(installation.database_url, wiring.box(), seal_key=wiring.seal_keys())
         try:
-            await archive.users.add(User(login="jane", name="Jane Doe"), actor="t")
-            for genesys_id, age_days in (("old", 40), ("new", 5)):
+            for genesys_id, age_days in ages.items():
                 start = NOW - dt.timedelta(days=age_days)
                 key = media_key(1, start, genesys_id, f"{genesys_id}-r1", Codec.MP3)
                 stored = await media.put(key, _chunks(AUDIO + genesys_id.encode()))
@@ -56,7 +63,6 @@ def installation(tmp_path: Path, database_url: str) -> Installation:
             await archive.close()
 
     asyncio.run(store())
-    return setup
 
 
 def _media_files(installation: Installation) -> list[Path]:
@@ -205,3 +211,60 @@ def test_conversations_archived_before_seals_are_sealed_late_then_verify(
 
 def test_seal_needs_to_be_told_what_to_seal(installation: Installation) -> None:
     assert installation.run("seal").exit_code == 2
+
+
+def test_after_a_signing_key_rotation_old_and_new_seals_verify(
+    installation: Installation, tmp_path: Path, database_url: str
+) -> None:
+    old_fingerprint = installation.run("verify", "--public-key").stderr.split()[1]
+    rotated = installation.run("secrets", "rotate-signing-key")
+    assert rotated.exit_code == 0, rotated.output
+    assert "whose seals keep verifying" in rotated.stdout
+    printed = installation.run("verify", "--public-key")
+    new_fingerprint = printed.stderr.split()[1]
+    assert new_fingerprint != old_fingerprint
+    assert f"({old_fingerprint}), retired" in printed.stderr
+    archive_conversations(installation, {"later": 1})
+    assert "PRIVATE KEY" not in (installation.home / "signing.key").read_text()
+    result = installation.run("verify", "--all", "--audit", "--media")
+    assert result.exit_code == 0, result.output
+    assert "3 seals" in result.stdout
+
+    out = tmp_path / "evidence.zip"
+    exported = installation.run("conversations", "export", "--format", "zip", "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    regulator = Installation(home=tmp_path / "regulator", database_url=database_url)
+    checked = regulator.run("verify", "--export", str(out), "--fingerprint", new_fingerprint)
+    assert checked.exit_code == 0, checked.output
+    assert "3 media objects read" in checked.stdout
+
+
+def test_rotating_the_secret_key_keeps_the_signing_key(installation: Installation) -> None:
+    before = installation.run("verify", "--public-key").stderr
+    assert installation.run("secrets", "rotate").exit_code == 0
+    assert installation.run("verify", "--public-key").stderr == before
+    assert installation.run("verify", "--all", "--audit").exit_code == 0
+
+
+def test_a_retired_key_an_export_does_not_endorse_is_reported(
+    installation: Installation, tmp_path: Path
+) -> None:
+    assert installation.run("secrets", "rotate-signing-key").exit_code == 0
+    out = tmp_path / "evidence.zip"
+    assert (
+        installation.run("conversations", "export", "--format", "zip", "--out", str(out)).exit_code
+        == 0
+    )
+    forged = tmp_path / "forged.zip"
+    with zipfile.ZipFile(out) as source, zipfile.ZipFile(forged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "seals.json":
+                sealed = json.loads(data)
+                sealed["retired_keys"][0]["endorsement"] = "00" * 64
+                data = json.dumps(sealed).encode()
+            target.writestr(item, data)
+    result = installation.run("verify", "--export", str(forged))
+    assert result.exit_code == 1
+    assert "not endorsed" in result.stdout
+    assert "unknown key" in result.stdout

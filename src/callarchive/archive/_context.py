@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callarchive.clock import Clock, SystemClock
 from callarchive.secrets import SealKey, SecretBox
+from callarchive.signing import SealKeyring
 
 
 @dataclasses.dataclass(kw_only=True, slots=True)
@@ -21,7 +22,14 @@ class Context:
     sessions: async_sessionmaker[AsyncSession]
     box: SecretBox
     clock: Clock = dataclasses.field(default_factory=SystemClock)
-    seal_key: SealKey = dataclasses.field(default_factory=SealKey.generate)
+    seal_keys: SealKeyring = dataclasses.field(
+        default_factory=lambda: SealKeyring(SealKey.generate())
+    )
+
+    @property
+    def seal_key(self) -> SealKey:
+        """The key that signs new seals and audit entries."""
+        return self.seal_keys.signer
 
     def now(self) -> dt.datetime:
         """The current time, timezone-aware UTC."""

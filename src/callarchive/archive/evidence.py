@@ -6,13 +6,15 @@ anyone with the public key) can check without the archive's database.
     metadata.csv                                the same, one row per conversation
     seals.json                                  every seal of the conversations, each with the
                                                 link before it in its chain
-    public-key.pem                              the installation's Ed25519 public key
+    public-key.pem                              the installation's Ed25519 public key (signing)
     verification-report.txt                     the installation's verification at export time
 
 `verify_export` checks a zip with the public key inside (and, given, the fingerprint the
 regulator expects): every seal is the sha256 of its document, its link follows from the one
 before it and is signed; each conversation's metadata matches its latest seal; each media file's
-sha256 is the sealed one (read as a stream).
+sha256 is the sealed one (read as a stream). Seals signed before a key rotation name a retired
+key: `seals.json` carries each retired key with its endorsement by the key of `public-key.pem`,
+so the one fingerprint the regulator was given vouches for them all.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from callarchive.archive.seals import (
 )
 from callarchive.errors import ConfigurationError
 from callarchive.secrets import SealVerifier
+from callarchive.signing import SealKeyring, endorsement_message
 
 PUBLIC_KEY = "public-key.pem"
 _CHUNK = 1 << 20
@@ -102,7 +105,11 @@ async def write_export(
         zipped.writestr(
             "seals.json",
             json.dumps(
-                {"public_key_fingerprint": archive.seals.verifier.fingerprint, "seals": seals},
+                {
+                    "public_key_fingerprint": archive.seals.verifier.fingerprint,
+                    "retired_keys": _retired_keys(archive.seals.keyring),
+                    "seals": seals,
+                },
                 indent=1,
                 ensure_ascii=False,
             ),
@@ -176,10 +183,13 @@ def verify_export(path: Path, *, expected_fingerprint: str | None = None) -> Ver
                     f"{expected_fingerprint}",
                 )
             )
-        seals: list[dict[str, Any]] = json.loads(zipped.read("seals.json"))["seals"]
+        sealed: dict[str, Any] = json.loads(zipped.read("seals.json"))
+        seals: list[dict[str, Any]] = sealed["seals"]
+        keys, endorsed = _endorsed_keys(verifier, sealed.get("retired_keys", []))
+        problems += endorsed
         latest: dict[int, dict[str, Any]] = {}
         for seal in seals:
-            problems += _check_seal(seal, verifier)
+            problems += _check_seal(seal, keys)
             latest[seal["conversation_id"]] = seal
         records: list[dict[str, Any]] = json.loads(zipped.read("metadata.json"))
         read = 0
@@ -206,7 +216,43 @@ def _same_fingerprint(expected: str, actual: str) -> bool:
     return bare(expected) == bare(actual)
 
 
-def _check_seal(seal: dict[str, Any], verifier: SealVerifier) -> list[Problem]:
+def _retired_keys(keyring: SealKeyring) -> list[dict[str, Any]]:
+    return [
+        {
+            "key_id": key.verifier.key_id,
+            "fingerprint": key.verifier.fingerprint,
+            "public_pem": key.verifier.public_pem.decode("ascii"),
+            "retired_at": key.retired_at.isoformat(),
+            "endorsement": key.endorsement,
+        }
+        for key in keyring.retired
+    ]
+
+
+def _endorsed_keys(
+    verifier: SealVerifier, retired: list[dict[str, Any]]
+) -> tuple[dict[str, SealVerifier], list[Problem]]:
+    """The export's key and each retired key it endorses, by key id; a retired key it does not
+    endorse is a problem (and verifies nothing)."""
+    keys = {verifier.key_id: verifier}
+    problems: list[Problem] = []
+    for entry in retired:
+        key = SealVerifier.from_pem(entry["public_pem"].encode("ascii"))
+        message = endorsement_message(key, dt.datetime.fromisoformat(entry["retired_at"]))
+        if verifier.verify(entry["endorsement"], message):
+            keys[key.key_id] = key
+        else:
+            problems.append(
+                Problem(
+                    kind=ProblemKind.SIGNATURE_INVALID,
+                    subject=f"key:{key.key_id}",
+                    message="a retired key the export carries is not endorsed by its key",
+                )
+            )
+    return keys, problems
+
+
+def _check_seal(seal: dict[str, Any], keys: dict[str, SealVerifier]) -> list[Problem]:
     subject = f"conversation:{seal['conversation_id']}"
     where = f"seal {seal['position']} of {seal['day']}"
     if sha256_hex(seal["document"].encode()) != seal["seal"]:
@@ -237,7 +283,17 @@ def _check_seal(seal: dict[str, Any], verifier: SealVerifier) -> list[Problem]:
     message = seal_message(
         seal["day"], seal["position"], subject, seal["seal"], seal["link"], signed
     )
-    if not verifier.verify(seal["signature"], message):
+    key_id = seal.get("key_id")
+    candidates = list(keys.values()) if key_id is None else [keys[key_id]] if key_id in keys else []
+    if not candidates:
+        return [
+            Problem(
+                kind=ProblemKind.UNKNOWN_KEY,
+                subject=subject,
+                message=f"{where} is signed by key {key_id}, which the export does not carry",
+            )
+        ]
+    if not any(key.verify(seal["signature"], message) for key in candidates):
         return [
             Problem(
                 kind=ProblemKind.SIGNATURE_INVALID,

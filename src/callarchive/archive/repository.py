@@ -40,6 +40,7 @@ from callarchive.clock import Clock, SystemClock
 from callarchive.configuration import Configuration, User
 from callarchive.errors import ConfigurationError
 from callarchive.secrets import SealKey, SecretBox
+from callarchive.signing import SealKeyring
 
 
 class Archive:
@@ -51,17 +52,22 @@ class Archive:
         box: SecretBox,
         *,
         clock: Clock | None = None,
-        seal_key: SealKey | None = None,
+        seal_key: SealKey | SealKeyring | None = None,
     ) -> None:
-        """`seal_key` signs seals and the audit chain: the installation's (`load_seal_key`);
-        None gives a new key of this object's lifetime (tests)."""
+        """`seal_key` signs seals and the audit chain: the installation's keyring
+        (`load_seal_keyring`: its signing key signs, its retired keys still verify); a lone key
+        has no retired ones; None gives a new key of this object's lifetime (tests)."""
         self.engine = engine
-        seal_key = seal_key or SealKey.generate()
+        keyring = (
+            seal_key
+            if isinstance(seal_key, SealKeyring)
+            else SealKeyring(seal_key or SealKey.generate())
+        )
         self._context = Context(
-            sessions=database.session_factory(engine, info={"seal_key": seal_key}),
+            sessions=database.session_factory(engine, info={"seal_key": keyring.signer}),
             box=box,
             clock=clock or SystemClock(),
-            seal_key=seal_key,
+            seal_keys=keyring,
         )
         self.import_sources = ImportSources(self._context)
         self.policies = Policies(self._context)
@@ -88,7 +94,7 @@ class Archive:
         box: SecretBox,
         *,
         clock: Clock | None = None,
-        seal_key: SealKey | None = None,
+        seal_key: SealKey | SealKeyring | None = None,
     ) -> Archive:
         """An archive on the database at `url` (sqlite:///PATH or postgresql://...)."""
         return cls(database.create_engine(url), box, clock=clock, seal_key=seal_key)

@@ -46,6 +46,7 @@ from callarchive.archive.schema import (
     SealRow,
 )
 from callarchive.secrets import SealKey, SealVerifier
+from callarchive.signing import SealKeyring
 
 AUDIT_CHAIN = "audit"
 
@@ -436,8 +437,13 @@ class Seals:
 
     @property
     def verifier(self) -> SealVerifier:
-        """The installation's public key."""
+        """The installation's public key (of its signing key)."""
         return self._context.seal_key
+
+    @property
+    def keyring(self) -> SealKeyring:
+        """The signing key and the retired keys whose seals still verify."""
+        return self._context.seal_keys
 
     async def days(self) -> list[str]:
         """Every day that has a chain of seals, oldest first."""
@@ -601,10 +607,11 @@ class Seals:
     def _keys_for(self, key_id: str | None) -> list[SealVerifier]:
         """The key that `key_id` names (none when unknown); every key for a signature made
         before revision v0008 (no key id)."""
-        known: list[SealVerifier] = [self._context.seal_key]
+        keyring = self._context.seal_keys
         if key_id is None:
-            return known
-        return [key for key in known if key.key_id == key_id]
+            return list(keyring.verifiers)
+        found = keyring.find(key_id)
+        return [] if found is None else [found]
 
     async def _check_conversation(
         self,

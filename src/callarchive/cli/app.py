@@ -35,8 +35,9 @@ from callarchive.clock import Clock, SystemClock
 from callarchive.errors import CallarchiveError, ConfigurationError, FatalError
 from callarchive.genesys import TlsSettings
 from callarchive.imports import SourceProbe, genesys_probe
-from callarchive.secrets import SealKey, Secret, SecretBox, load_seal_key, load_secret_box
+from callarchive.secrets import Secret, SecretBox, load_secret_box
 from callarchive.settings import Settings
+from callarchive.signing import SealKeyring, load_seal_keyring, rotate_signing_key
 
 T = TypeVar("T")
 
@@ -49,7 +50,7 @@ class Wiring:
     probe_override: SourceProbe | None = None
     clock: Clock = dataclasses.field(default_factory=SystemClock)
     _box: SecretBox | None = None
-    _seal_key: SealKey | None = None
+    _seal_keys: SealKeyring | None = None
 
     @property
     def probe(self) -> SourceProbe:
@@ -94,11 +95,17 @@ class Wiring:
             )
         return self._box
 
-    def seal_key(self) -> SealKey:
-        """The installation's signing key of seals (the key file is created on first use)."""
-        if self._seal_key is None:
-            self._seal_key = load_seal_key(self.settings.home)
-        return self._seal_key
+    def seal_keys(self) -> SealKeyring:
+        """The installation's signing keys of seals (the key file is created on first use)."""
+        if self._seal_keys is None:
+            self._seal_keys = load_seal_keyring(self.settings.home, self.box())
+        return self._seal_keys
+
+    def rotate_seal_keys(self) -> SealKeyring:
+        """Make a new signing key and retire the current one; what this wiring opens from now
+        on signs with the new key."""
+        self._seal_keys = rotate_signing_key(self.settings.home, self.box(), self.clock.now())
+        return self._seal_keys
 
     def s3(self) -> S3Options:
         """How to reach S3 when a store URL is s3://."""
@@ -135,7 +142,7 @@ class Wiring:
             self.settings.resolved_database_url,
             self.box(),
             clock=self.clock,
-            seal_key=self.seal_key(),
+            seal_key=self.seal_keys(),
         )
         try:
             if check_schema:

@@ -1,4 +1,4 @@
-"""`callarchive db|conversations|config|secrets`: the schema, exports, the set-up, the key."""
+"""`callarchive db|conversations|config|secrets`: the schema, exports, the set-up, the keys."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from callarchive.configuration import (
 )
 from callarchive.errors import ConfigurationError
 from callarchive.secrets import finish_key_rotation, key_file_path, rotate_key_file
+from callarchive.signing import reencrypt_signing_keys, signing_key_path
 
 
 @click.group("db")
@@ -269,7 +270,7 @@ def config_import(ctx: click.Context, file: Path) -> None:
 
 @click.group("secrets")
 def secrets() -> None:
-    """The key that encrypts stored secrets."""
+    """The keys: of stored secrets, of media, of seals."""
 
 
 @secrets.command("rotate")
@@ -279,6 +280,7 @@ def secrets_rotate(ctx: click.Context) -> None:
 
     With the key file: a new key is generated, every secret re-encrypted, the old key dropped.
     With CALLARCHIVE_SECRET_KEY=NEW,OLD: every secret is re-encrypted under NEW; then remove OLD.
+    The signing keys of seals (signing.key) are re-encrypted too.
     """
     wired = wiring(ctx)
     from_environment = wired.settings.secret_key is not None
@@ -287,7 +289,9 @@ def secrets_rotate(ctx: click.Context) -> None:
         async with wired.archive() as archive:
             await archive.check_secrets()  # every secret opens with the current keys
             box = wired.box() if from_environment else rotate_key_file(wired.settings.home)
-            return await archive.reencrypt_secrets(box, actor=actor())
+            count = await archive.reencrypt_secrets(box, actor=actor())
+            reencrypt_signing_keys(wired.settings.home, box)
+            return count
 
     count = run(rotate())
     if from_environment:
@@ -300,6 +304,44 @@ def secrets_rotate(ctx: click.Context) -> None:
     click.echo(
         f"re-encrypted {count} secrets under a new key in {key_file_path(wired.settings.home)}; "
         f"restart running callarchive processes ({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC)"
+    )
+
+
+@secrets.command("rotate-signing-key")
+@click.pass_context
+def secrets_rotate_signing_key(ctx: click.Context) -> None:
+    """Sign seals and the audit log with a new key from now on; the current key is retired.
+
+    Seals and audit entries name the key that signed them, so those of the retired key keep
+    verifying against its public key, which stays in signing.key (its private key does not).
+    Copy signing.key to every node and restart running callarchive processes; give the new
+    fingerprint to whoever checks exports.
+    """
+    wired = wiring(ctx)
+    previous = wired.seal_keys().signer
+    keyring = wired.rotate_seal_keys()
+
+    async def record() -> None:
+        async with wired.archive() as archive:
+            await archive.audit.record(
+                actor=actor(),
+                action="signing_key_rotated",
+                target="signing_key",
+                details={
+                    "key_id": keyring.signer.key_id,
+                    "fingerprint": keyring.signer.fingerprint,
+                    "retired_key_id": previous.key_id,
+                },
+            )
+
+    run(record())
+    click.echo(
+        f"new signing key {keyring.signer.key_id} ({keyring.signer.fingerprint}); retired "
+        f"{previous.key_id}, whose seals keep verifying"
+    )
+    click.echo(
+        f"copy {signing_key_path(wired.settings.home)} to every node, restart running "
+        "callarchive processes, and give the new fingerprint to whoever checks exports"
     )
 
 

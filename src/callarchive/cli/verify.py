@@ -61,9 +61,15 @@ def verify(  # noqa: PLR0917 (click passes one argument per option)
     """Check that archived conversations, their media and the audit log are unchanged."""
     wired = wiring(ctx)
     if public_key:
-        key = wired.seal_key()
-        click.echo(key.public_pem.decode("ascii"), nl=False)
-        click.echo(f"fingerprint {key.fingerprint}", err=True)
+        keyring = wired.seal_keys()
+        click.echo(keyring.signer.public_pem.decode("ascii"), nl=False)
+        click.echo(f"fingerprint {keyring.signer.fingerprint}", err=True)
+        for retired in keyring.retired:
+            click.echo(
+                f"retired key {retired.verifier.key_id} ({retired.verifier.fingerprint}), "
+                f"retired {retired.retired_at:%Y-%m-%d %H:%M:%S} UTC",
+                err=True,
+            )
         return
     if export_file is not None:
         _finish(ctx, verify_export(export_file, expected_fingerprint=fingerprint))
