@@ -13,6 +13,13 @@ the retry buffer and of its in-flight folder, and the cursor (the work store). T
   staging debris), the retry buffer is empty, and the cursor is past the traffic.
 
 Both return what is wrong, as readable lines (empty when the invariant holds).
+
+A snapshot taken while workers run must not see a conversation nowhere because it moved while
+being read. Outcomes only move forward (retry buffer → in flight → archived, the cursor only
+ahead), so `Holdings.read` reads in that order's reverse: the cursor first, then the CDR files
+(read again if one moved between the listing and its reading), then the archive's rows last.
+Whatever the cursor had passed when it was read had its outcome by then, and an outcome seen in
+no earlier place is found in a later one.
 """
 
 from __future__ import annotations
@@ -74,11 +81,12 @@ class Holdings:
     def read(
         cls, database_url: str, *, media_url: str, work_url: str, s3: S3Options | None = None
     ) -> Holdings:
+        work = WorkStore.from_url(work_url, s3=s3)
+        files = asyncio.run(_work_files(work))
         conversations, recordings = _rows(database_url)
         listing = WorkStore.from_url(media_url, s3=s3)
         media = ObjectStore.from_url(media_url, s3=s3)
-        work = WorkStore.from_url(work_url, s3=s3)
-        objects, files = asyncio.run(_stores(listing, media, work))
+        objects = asyncio.run(_objects(listing, media))
         return cls(conversations=conversations, recordings=recordings, objects=objects, **files)
 
     def held(self) -> set[str]:
@@ -113,24 +121,40 @@ def _rows(database_url: str) -> tuple[list[dict[str, Any]], list[Recording]]:
     return conversations, recordings
 
 
-async def _stores(
-    listing: WorkStore, media: ObjectStore, work: WorkStore
-) -> tuple[dict[str, int], dict[str, Any]]:
-    objects = {key: await media.size(key) or 0 for key in await listing.list("")}
-    files: dict[str, Any] = {"buffered": [], "inflight": [], "rejected": [], "cursor": None}
+async def _objects(listing: WorkStore, media: ObjectStore) -> dict[str, int]:
+    return {key: await media.size(key) or 0 for key in await listing.list("")}
+
+
+async def _work_files(work: WorkStore, attempts: int = 50) -> dict[str, Any]:
+    """The cursor, then the CDR files of the retry buffer and in flight: read again whenever a
+    listed file was gone when read (it moved on; its next place may not have been listed)."""
+    cursor = None
     for key in await work.list(ROOT):
-        data = await work.get(key)
-        if data is None:  # removed while listing
-            continue
-        if key.endswith(".cursor"):
-            files["cursor"] = parse_cursor(data, source=key).position
-        elif "/rejected/" in key:
+        data = await work.get(key) if key.endswith(".cursor") else None
+        if data is not None:
+            cursor = parse_cursor(data, source=key).position
+    for _ in range(attempts):
+        files = await _cdr_files(work)
+        if files is not None:
+            return {**files, "cursor": cursor}
+    raise AssertionError(f"the retry buffer kept changing during {attempts} readings")
+
+
+async def _cdr_files(work: WorkStore) -> dict[str, list[str]] | None:
+    """The CDR files by place, or None if one was gone between the listing and its reading."""
+    files: dict[str, list[str]] = {"buffered": [], "inflight": [], "rejected": []}
+    for key in await work.list(ROOT):
+        if "/rejected/" in key:
             files["rejected"].append(key)
-        elif key.endswith(".xml") and "/retryBuffer/" in key:
-            files["buffered"].append(parse_cdr(data, source=key).conversation_id)
-        elif key.endswith(".xml") and "/inflight/" in key:
-            files["inflight"].append(parse_cdr(data, source=key).conversation_id)
-    return objects, files
+            continue
+        place = "buffered" if "/retryBuffer/" in key else "inflight" if "/inflight/" in key else ""
+        if not key.endswith(".xml") or not place:
+            continue
+        data = await work.get(key)
+        if data is None:
+            return None
+        files[place].append(parse_cdr(data, source=key).conversation_id)
+    return files
 
 
 def lost_or_doubled(holdings: Holdings, truth: Mapping[str, Any]) -> list[str]:

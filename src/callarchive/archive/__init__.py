@@ -8,7 +8,7 @@ the media object store and the work store of the seed's folders.
     Seals             tamper evidence: `archive.seals.verify`, `write_export`, `verify_export`,
                       `archive.late_seals` (conversations archived before seals existed)
 
-Errors: `DatabaseUnavailableError` and `StoreUnavailableError` (retryable),
+Errors: `DatabaseUnavailableError`, `StoreUnavailableError` and `PairLockedError` (retryable),
 `ObjectNotFoundError` and `CorruptObjectError` (fatal), `ChecksumMismatchError` (skip: retry
 later); configuration problems are `ConfigurationError`.
 """
@@ -41,6 +41,7 @@ from callarchive.archive.encryption import (
 from callarchive.archive.evidence import verify_export, write_export
 from callarchive.archive.holds import FourEyesError, HoldState, LegalHold, ReleaseRequest
 from callarchive.archive.late_seals import LateSealing, Unsealed
+from callarchive.archive.locks import PairLockedError
 from callarchive.archive.objects import (
     ChecksumMismatchError,
     MediaStream,
@@ -96,6 +97,7 @@ __all__ = [
     "ObjectStore",
     "ObjectStoreMedia",
     "PairFolders",
+    "PairLockedError",
     "Problem",
     "ProblemKind",
     "Recording",

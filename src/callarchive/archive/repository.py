@@ -4,11 +4,14 @@ One object gives every repository (`import_sources`, `policies`, `servers`, `use
 `extensions`, `conversations`, `partitions`, `alerts`, `batch_reports`, `scheduled_runs`, `audit`,
 `accounts`, `reconciliations`, `holds`, `retention`, `seals`, `late_seals`) over one engine, one
 secret box, one signing key and one clock, plus the operations that span them: applying a whole
-configuration in one transaction, loading it back, and re-encrypting every stored secret after
-a key rotation.
+configuration in one transaction, loading it back, re-encrypting every stored secret after
+a key rotation, and the lock of one pair's runs across nodes.
+>>>>>>> a075959 (One run of a pair at a time across nodes: every import run and cursor set hold the pair's PostgreSQL advisory lock, so a job taken over from a slow (not dead) worker, Run now or a manual run cannot run beside another; the reliability check reads cursor, CDR files, then archive, so it no longer sees conversations nowhere while they move (the 50-SIGKILL test passes again))
 """
 
 from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,6 +24,7 @@ from callarchive.archive.audit import AuditLog, write_entry
 from callarchive.archive.conversations import Conversations
 from callarchive.archive.holds import Holds
 from callarchive.archive.late_seals import LateSeals
+from callarchive.archive.locks import pair_lock
 from callarchive.archive.partitions import Partitions
 from callarchive.archive.people import Extensions, Users, save_extension, save_user
 from callarchive.archive.policies import Policies, Servers, save_policy
@@ -106,6 +110,11 @@ class Archive:
     async def close(self) -> None:
         """Release every connection."""
         await self.engine.dispose()
+
+    def pair_lock(self, policy_id: int, import_source_id: int) -> AbstractAsyncContextManager[None]:
+        """The lock one run of a policy and import source holds on every node (PostgreSQL);
+        `PairLockedError` at once when another node holds it."""
+        return pair_lock(self.engine, policy_id, import_source_id)
 
     async def load_configuration(self) -> Configuration:
         """The whole set-up, as `callarchive config export` writes it."""

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from callarchive.alerts import Alert, Alerter, AlertKind, ArchiveAlertSink
-from callarchive.archive import Archive, BatchReportEntry, pair_folders
+from callarchive.archive import Archive, BatchReportEntry, WorkStore, pair_folders
 from callarchive.cli.app import Wiring, run, wiring
 from callarchive.clock import Clock
 from callarchive.configuration import ImportSource, Policy
@@ -95,25 +95,28 @@ async def run_pair(
     *,
     progress: ProgressCallback | None = None,
 ) -> RunResult:
-    """One run of one policy and import source, under its run lock."""
+    """One run of one policy and import source, under its run lock on this node and its pair
+    lock across nodes (PostgreSQL)."""
     folders = pair_folders(policy.id or 0, source.id or 0)
     home = wired.settings.home
+    scratch = home / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    run = ImportRun(
+        archive=archive,
+        client=client,
+        objects=wired.media_store(),
+        work=wired.work_store(),
+        clock=wired.clock,
+        alerter=Alerter(ArchiveAlertSink(archive)),
+        policy=policy,
+        source=source,
+        location=socket.gethostname(),
+        scratch=scratch,
+        progress=progress,
+    )
     with run_lock(home / "locks", folders.name):
-        scratch = home / "tmp"
-        scratch.mkdir(parents=True, exist_ok=True)
-        return await ImportRun(
-            archive=archive,
-            client=client,
-            objects=wired.media_store(),
-            work=wired.work_store(),
-            clock=wired.clock,
-            alerter=Alerter(ArchiveAlertSink(archive)),
-            policy=policy,
-            source=source,
-            location=socket.gethostname(),
-            scratch=scratch,
-            progress=progress,
-        ).execute()
+        async with archive.pair_lock(policy.id or 0, source.id or 0):
+            return await run.execute()
 
 
 class ProgressCallback:
@@ -285,6 +288,18 @@ async def _pair(wired: Wiring, policy_name: str, source_name: str) -> tuple[Poli
     return pair
 
 
+async def _write_cursor(work: WorkStore, key: str, position: dt.datetime) -> None:
+    """Put the cursor at `position`, keeping the last imported conversation it names."""
+    old = await work.get(key)
+    previous = ""
+    if old is not None:
+        try:
+            previous = parse_cursor(old).conversation_id
+        except CursorError:
+            previous = ""
+    await work.put(key, Cursor(position=position, conversation_id=previous).render().encode())
+
+
 @cursor.command("show")
 @_pair_options
 @click.pass_context
@@ -329,26 +344,17 @@ def cursor_set(ctx: click.Context, policy_name: str, source_name: str, timestamp
     wired = wiring(ctx)
 
     async def set_() -> str:
-        policy, source = await _pair(wired, policy_name, source_name)
-        folders = pair_folders(policy.id or 0, source.id or 0)
-        position = parse_time(timestamp)
-        if position > wired.clock.now():
-            raise ConfigurationError(
-                "lies in the future; expected a time before the failure", field="timestamp"
-            )
-        with run_lock(wired.settings.home / "locks", folders.name):
-            work = wired.work_store()
-            old = await work.get(folders.cursor)
-            previous = ""
-            if old is not None:
-                try:
-                    previous = parse_cursor(old).conversation_id
-                except CursorError:
-                    previous = ""
-            await work.put(
-                folders.cursor,
-                Cursor(position=position, conversation_id=previous).render().encode(),
-            )
+        async with wired.archive() as archive:
+            [(policy, source)] = await _pairs(archive, policy_name, source_name)
+            folders = pair_folders(policy.id or 0, source.id or 0)
+            position = parse_time(timestamp)
+            if position > wired.clock.now():
+                raise ConfigurationError(
+                    "lies in the future; expected a time before the failure", field="timestamp"
+                )
+            with run_lock(wired.settings.home / "locks", folders.name):
+                async with archive.pair_lock(policy.id or 0, source.id or 0):
+                    await _write_cursor(wired.work_store(), folders.cursor, position)
         if policy.enabled:
             click.echo(
                 f"warning: policy {policy.name!r} is enabled; disable it while you edit the cursor",
