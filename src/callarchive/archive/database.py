@@ -125,6 +125,11 @@ async def translate_errors() -> AsyncIterator[None]:
     except CallarchiveError:
         raise
     except OperationalError as error:
+        if _disk_full(error):
+            raise DatabaseUnavailableError(
+                f"the database's disk is full ({_first_line(error)}); free space or enlarge it, "
+                "then try again (an import does its window again)"
+            ) from error
         raise DatabaseUnavailableError(
             f"the database is unavailable or busy ({_first_line(error)}); check that it is "
             "running and reachable, then try again"
@@ -137,6 +142,18 @@ async def translate_errors() -> AsyncIterator[None]:
         raise CallarchiveError(f"database error: {_first_line(error)}") from error
     except (SQLAlchemyError, OSError) as error:
         raise CallarchiveError(f"database error: {_first_line(error)}") from error
+
+
+# SQLite: SQLITE_FULL on writing; SQLITE_IOERR_SHMSIZE when a connection cannot extend its WAL
+# index (the -shm file) on a full disk. PostgreSQL: SQLSTATE 53100 disk_full.
+_DISK_FULL = {"SQLITE_FULL", "SQLITE_IOERR_SHMSIZE", "53100"}
+
+
+def _disk_full(error: DBAPIError) -> bool:
+    """True when the database reports that its disk is full."""
+    original = error.orig
+    code = getattr(original, "sqlite_errorname", None) or getattr(original, "sqlstate", None)
+    return code in _DISK_FULL
 
 
 def _first_line(error: BaseException) -> str:
