@@ -6,7 +6,6 @@ One object gives every repository (`import_sources`, `policies`, `servers`, `use
 secret box, one signing key and one clock, plus the operations that span them: applying a whole
 configuration in one transaction, loading it back, re-encrypting every stored secret after
 a key rotation, and the lock of one pair's runs across nodes.
->>>>>>> a075959 (One run of a pair at a time across nodes: every import run and cursor set hold the pair's PostgreSQL advisory lock, so a job taken over from a slow (not dead) worker, Run now or a manual run cannot run beside another; the reliability check reads cursor, CDR files, then archive, so it no longer sees conversations nowhere while they move (the 50-SIGKILL test passes again))
 """
 
 from __future__ import annotations
