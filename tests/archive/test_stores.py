@@ -12,7 +12,7 @@ from callarchive.archive import (
     StoreUnavailableError,
     WorkStore,
 )
-from callarchive.archive._obstore import translate
+from callarchive.archive._obstore import ObjectChangedError, translate
 from callarchive.errors import CallarchiveError, ConfigurationError
 from callarchive.secrets import Secret
 
@@ -38,6 +38,7 @@ def test_every_obstore_error_becomes_a_callarchive_error(error_type: type[Except
         (obstore_errors.UnauthenticatedError("no"), ConfigurationError),
         (obstore_errors.GenericError("timeout"), StoreUnavailableError),
         (OSError("disk"), StoreUnavailableError),
+        (obstore_errors.PreconditionError("etag"), ObjectChangedError),
     ],
 )
 def test_errors_map_by_what_the_caller_can_do(error: Exception, expected: type[Exception]) -> None:

@@ -8,6 +8,7 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from pydantic import SecretStr
 
@@ -60,7 +61,30 @@ def test_rotation_with_keys_in_the_environment(tmp_path: Path) -> None:
     )
 
 
-def test_rotation_is_refused_when_media_encryption_is_off(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["secrets", "rotate-media-key"], obj=wiring(tmp_path))
+@pytest.mark.parametrize("command", ["rotate-media-key", "encrypt-media"])
+def test_media_key_commands_are_refused_when_media_encryption_is_off(
+    tmp_path: Path, command: str
+) -> None:
+    result = CliRunner().invoke(cli, ["secrets", command], obj=wiring(tmp_path))
     assert result.exit_code == 2
     assert "media encryption is off" in result.output
+
+
+def test_encrypting_in_place_names_what_it_leaves_and_fails(tmp_path: Path) -> None:
+    wired = wiring(tmp_path, media_key=SecretStr(new_key()))
+    assert CliRunner().invoke(cli, ["db", "upgrade"], obj=wired).exit_code == 0
+    asyncio.run(wiring(tmp_path).media_store().put(KEY, body()))  # before encryption was on
+    (tmp_path / "media" / (KEY + ".encrypting")).write_bytes(b"debris of a killed run")
+    result = CliRunner().invoke(cli, ["secrets", "encrypt-media"], obj=wired)
+    assert result.exit_code == 0, result.output
+    assert "encrypted 1 media objects in place; 0 were encrypted already" in result.output
+    assert "1 of 1 media objects: 1 encrypted" in result.stderr
+    assert not (tmp_path / "media" / (KEY + ".encrypting")).exists()
+    assert asyncio.run(read(wired.media_store())) == b"a recorded call"
+
+    other = "media/1/2024/03/01/c-1/r-2.mp3"
+    stranger = wiring(tmp_path, media_key=SecretStr(new_key())).media_store()
+    asyncio.run(stranger.put(other, body()))  # encrypted under a key this installation lacks
+    failed = CliRunner().invoke(cli, ["secrets", "encrypt-media"], obj=wired)
+    assert failed.exit_code != 0
+    assert "not configured" in failed.output

@@ -154,3 +154,36 @@ def test_batch_downloads_with_deletion_in_genesys_read_back_through_the_encrypti
     assert {r["file_state"] for r in recordings} == {"DELETED"}
     assert not list((encrypting.work_folder() / "retryBuffer").rglob("*.xml"))
     assert all(data.startswith(MAGIC) for data in media_files(encrypting).values())
+
+
+def test_an_archive_built_unencrypted_is_encrypted_in_place_and_still_verifies(
+    make_installation: InstallationFactory,
+) -> None:
+    """Encryption turned on later: `secrets encrypt-media` encrypts every recording the import
+    stored unencrypted, playback gives the same audio, and the seals still verify."""
+    plain = make_installation(trunk_codec="WAV")
+    plain.configure(codec="WAV")
+    plain.catch_up()
+    before = media_files(plain)
+    assert before
+    assert not any(data.startswith(MAGIC) for data in before.values())
+    want = {hashlib.sha256(data).hexdigest() for data in before.values()}
+
+    encrypting = EncryptingInstallation(
+        **{field.name: getattr(plain, field.name) for field in dataclasses.fields(plain)}
+    )
+    result = encrypting.must("secrets", "encrypt-media", "--progress-every", "2")
+    assert f"encrypted {len(before)} media objects in place; 0 were" in result.output
+    assert f"{len(before)} of {len(before)} media objects: {len(before)} encrypted" in (
+        result.stderr
+    )
+    after = media_files(encrypting)
+    assert set(after) == set(before)  # the same keys, nothing beside them
+    assert all(data.startswith(MAGIC) for data in after.values())
+    again = encrypting.must("secrets", "encrypt-media").output
+    assert f"encrypted 0 media objects in place; {len(before)} were encrypted already" in again
+    assert media_files(encrypting) == after
+
+    encrypting.must("verify", "--all", "--media", "--audit")  # exits 1 on any problem
+    played_back = asyncio.run(played(encrypting))
+    assert {hashlib.sha256(whole).hexdigest() for _, whole, _ in played_back} <= want

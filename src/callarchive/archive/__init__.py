@@ -3,7 +3,8 @@ the media object store and the work store of the seed's folders.
 
     Archive           the database (SQLite with WAL by default, PostgreSQL for scale)
     ObjectStore       media objects: put-if-absent streaming writes, ranged reads, verification
-    EncryptedObjectStore  the same, each object sealed with AES-GCM (MediaKeyring: master keys)
+    EncryptedObjectStore  the same, each object sealed with AES-GCM (MediaKeyring: master keys);
+                      `encrypt_in_place` encrypts an object stored before encryption was on
     WorkStore         tokens, cursors, retry buffer in the seed's folder layout
     Seals             tamper evidence: `archive.seals.verify`, `write_export`, `verify_export`,
                       `archive.late_seals` (conversations archived before seals existed)
@@ -14,7 +15,12 @@ later); configuration problems are `ConfigurationError`.
 """
 
 from callarchive.analysis import RecordingAnalysis, Waveform
-from callarchive.archive._obstore import ObjectNotFoundError, S3Options, StoreUnavailableError
+from callarchive.archive._obstore import (
+    ObjectChangedError,
+    ObjectNotFoundError,
+    S3Options,
+    StoreUnavailableError,
+)
 from callarchive.archive.accounts import Account, ApiKey, Scope, Throttle, WebSession
 from callarchive.archive.alerts import AlertFilter, AlertRecord
 from callarchive.archive.audit import AuditEntry, AuditFilter
@@ -40,6 +46,7 @@ from callarchive.archive.encryption import (
 )
 from callarchive.archive.evidence import verify_export, write_export
 from callarchive.archive.holds import FourEyesError, HoldState, LegalHold, ReleaseRequest
+from callarchive.archive.in_place_encryption import InPlaceOutcome, encrypt_in_place
 from callarchive.archive.late_seals import LateSealing, Unsealed
 from callarchive.archive.locks import PairLockedError
 from callarchive.archive.objects import (
@@ -47,6 +54,7 @@ from callarchive.archive.objects import (
     MediaStream,
     MediaUpload,
     ObjectStore,
+    ObjectVersion,
     StoredObject,
     media_key,
 )
@@ -88,14 +96,17 @@ __all__ = [
     "EncryptedObjectStore",
     "FourEyesError",
     "HoldState",
+    "InPlaceOutcome",
     "LateSealing",
     "LegalHold",
     "MediaKeyring",
     "MediaStream",
     "MediaUpload",
+    "ObjectChangedError",
     "ObjectNotFoundError",
     "ObjectStore",
     "ObjectStoreMedia",
+    "ObjectVersion",
     "PairFolders",
     "PairLockedError",
     "Problem",
@@ -122,6 +133,7 @@ __all__ = [
     "WorkStore",
     "current_revision",
     "duration_seconds",
+    "encrypt_in_place",
     "export_record",
     "finish_media_key_rotation",
     "head_revision",

@@ -35,6 +35,10 @@ class ObjectNotFoundError(FatalError):
     """A stored object that should exist does not."""
 
 
+class ObjectChangedError(StoreUnavailableError):
+    """An object was replaced while it was being read (a read pinned to one version of it)."""
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class S3Options:
     """How to reach an S3-compatible server. Unset values come from the usual AWS_* variables.
@@ -110,6 +114,8 @@ def translate(error: Exception, *, key: str, setting: str) -> CallarchiveError:
     message = _first_line(error)
     if isinstance(error, FileNotFoundError | obstore_errors.NotFoundError):
         return ObjectNotFoundError(f"no stored object {key!r} ({message})")
+    if isinstance(error, obstore_errors.PreconditionError):
+        return ObjectChangedError(f"the stored object {key!r} changed while it was read")
     if isinstance(
         error,
         obstore_errors.PermissionDeniedError
@@ -156,6 +162,7 @@ STORE_ERRORS = (obstore_errors.BaseError, OSError)
 
 __all__ = [
     "STORE_ERRORS",
+    "ObjectChangedError",
     "ObjectNotFoundError",
     "S3Options",
     "StoreUnavailableError",

@@ -279,6 +279,15 @@ class Conversations:
             )
             return None if row is None else (await _to_conversations(session, [row]))[0]
 
+    async def media_sha256(self, object_key: str) -> str | None:
+        """The sha256 the archive holds for the media object `object_key`; None when no
+        recording has that object (encrypting media in place checks it)."""
+        async with translate_errors(), self._context.sessions() as session:
+            found = await session.scalar(
+                select(RecordingRow.sha256).where(RecordingRow.object_key == object_key)
+            )
+            return None if found is None else str(found)
+
     async def search(self, query: ConversationQuery) -> list[Conversation]:
         """Conversations matching `query`, newest first, at most `query.limit`."""
         async with translate_errors(), self._context.sessions() as session:

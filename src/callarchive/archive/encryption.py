@@ -34,7 +34,7 @@ from collections.abc import AsyncIterator
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from callarchive.archive._obstore import ObjectNotFoundError, S3Options
+from callarchive.archive._obstore import ObjectChangedError, ObjectNotFoundError, S3Options
 from callarchive.archive.media_keys import WRAP as _WRAP
 from callarchive.archive.media_keys import (
     CorruptObjectError,
@@ -49,6 +49,7 @@ from callarchive.archive.objects import (
     MediaStream,
     MediaUpload,
     ObjectStore,
+    ObjectVersion,
     StoredObject,
 )
 from callarchive.errors import ConfigurationError
@@ -59,9 +60,12 @@ VERSION = 1
 CHUNK = 64 * 1024
 TAG = 16
 SIDECAR_SUFFIX = ".key"
+STAGING_SUFFIX = ".encrypting"  # encrypt_in_place's copy, checked before it replaces the object
+_REOPENINGS = 3  # a read restarted more often than this is not racing one encryption
 _FIXED = struct.Struct(">8sBI8s")  # magic, version, chunk size, nonce prefix
 _SIDECAR = struct.Struct(">8sB8s12s48s")  # magic, version, then a _WRAP
 HEADER = _FIXED.size + _WRAP.size
+_VERSION_AND_CHUNK = struct.pack(">BI", VERSION, CHUNK)
 _SETTING = "CALLARCHIVE_MEDIA_KEY"
 
 
@@ -147,6 +151,12 @@ class _Sealer:
         return self.fixed + struct.pack(">I?", index, last)
 
 
+def _is_ours(header: bytes) -> bool:
+    """Whether a stored object is encrypted media (else: stored before encryption was on). The
+    version and chunk size count too, so an object with an altered magic is still refused."""
+    return header.startswith(MAGIC) or header[8:13] == _VERSION_AND_CHUNK
+
+
 def _context(fixed: bytes, key: str) -> bytes:
     return fixed + key.encode()
 
@@ -225,8 +235,29 @@ class _SealingUpload(MediaUpload):
         return self._sealer
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class _Opened:
+    """One version of a stored object and what its first bytes say: encrypted, or media stored
+    before encryption was turned on (read as it is)."""
+
+    version: ObjectVersion
+    header: bytes  # the first HEADER bytes (fewer when the object is shorter)
+    size: int  # of the plaintext
+
+    @property
+    def encrypted(self) -> bool:
+        return _is_ours(self.header)
+
+
 class EncryptedObjectStore(ObjectStore):
-    """The media store `store`, every object sealed (see the module's docstring)."""
+    """The media store `store`, every object sealed (see the module's docstring).
+
+    Objects stored before encryption was turned on (no magic) are read as they are, so an
+    archive can be encrypted while in use (`encrypt_in_place`). Each read is pinned to one
+    version of its object (its entity tag); when `encrypt_in_place` replaces the object
+    meanwhile, the read goes on from where it was in the new version, whose plaintext is the
+    same.
+    """
 
     def __init__(self, store: ObjectStore, keyring: MediaKeyring) -> None:
         # Every method that touches the obstore store is overridden to go through `store`.
@@ -247,6 +278,11 @@ class EncryptedObjectStore(ObjectStore):
         """The master keys (rotation swaps in a ring with a new primary key)."""
         return self._keyring
 
+    @property
+    def raw(self) -> ObjectStore:
+        """The wrapped store, which holds the objects as stored."""
+        return self._raw
+
     @contextlib.asynccontextmanager
     async def upload(self, key: str) -> AsyncIterator[MediaUpload]:
         if await self.size(key) is not None:
@@ -258,31 +294,35 @@ class EncryptedObjectStore(ObjectStore):
             await upload.complete()
 
     async def size(self, key: str) -> int | None:
-        stored = await self._raw.size(key)
-        if stored is None:
-            return None
-        size = plaintext_size(stored)
-        if size is None:
-            raise CorruptObjectError(f"{key!r} is too short ({stored} bytes) to be encrypted media")
-        return size
+        opened = await self._open(key)
+        return None if opened is None else opened.size
+
+    async def version(self, key: str) -> ObjectVersion | None:
+        return await self._raw.version(key)
+
+    def read_stored(
+        self, version: ObjectVersion, *, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        return self._raw.read_stored(version, start=start, end=end)
+
+    async def move(self, source: str, key: str) -> None:
+        await self._raw.move(source, key)
 
     async def delete(self, key: str) -> bool:
         deleted = await self._raw.delete(key)
         await self._raw.delete(key + SIDECAR_SUFFIX)
+        await self._raw.delete(key + STAGING_SUFFIX)  # left by an interrupted encrypt_in_place
         return deleted
 
     async def read(self, key: str, *, start: int = 0, end: int | None = None) -> MediaStream:
-        stored = await self._raw.size(key)
-        if stored is None:
+        opened = await self._open(key)
+        if opened is None:
             raise ObjectNotFoundError(f"no stored object {key!r}")
-        size = plaintext_size(stored)
-        if size is None:
-            raise CorruptObjectError(f"{key!r} is too short ({stored} bytes) to be encrypted media")
+        size = opened.size
         end = size if end is None else end
         if not 0 <= start <= end <= size:
             raise ValueError(f"range {start}-{end} is outside the {size} bytes of {key!r}")
-        sealer = await self._sealer(key)
-        chunks = self._plaintext(sealer, stored, size, start, end)
+        chunks = self._pinned(opened, start, end)
         return MediaStream(key=key, size=size, start=start, end=end, chunks=chunks)
 
     async def verify(self, key: str, sha256: str) -> StoredObject:
@@ -297,9 +337,15 @@ class EncryptedObjectStore(ObjectStore):
         """Wrap the data key of `key` by the primary master key, in its sidecar object.
 
         The media bytes are not rewritten (object stores cannot rewrite a prefix in place, and
-        media may be under a retention lock). False when the data key already was wrapped so.
+        media may be under a retention lock). False when the data key already was wrapped so,
+        or the object is not encrypted (`encrypt_in_place` encrypts it under the primary key).
         """
-        sealer = await self._sealer(key)
+        opened = await self._open(key)
+        if opened is None:
+            raise ObjectNotFoundError(f"no stored object {key!r}")
+        if not opened.encrypted:
+            return False
+        sealer = await self._sealer(opened)
         if sealer.master_id == self._keyring.primary_id:
             return False
         record = self._keyring.wrap(sealer.data_key, _context(sealer.fixed, key))
@@ -310,15 +356,60 @@ class EncryptedObjectStore(ObjectStore):
         await self._raw.put(sidecar_key, _once(body))
         return True
 
+    async def inspect(self, key: str) -> tuple[ObjectVersion, bool] | None:
+        """The version of the object under `key` and whether it is encrypted (its data key
+        opening with the configured keys: `CorruptObjectError` or `ConfigurationError` if not);
+        None when there is no object."""
+        opened = await self._open(key)
+        if opened is None:
+            return None
+        if opened.encrypted:
+            await self._sealer(opened)
+        return opened.version, opened.encrypted
+
+    def sealing(self, key: str, inner: MediaUpload) -> MediaUpload:
+        """An upload that seals what is written for `key` into `inner`, which may write
+        elsewhere (a staging copy); completed by its `complete`."""
+        return _SealingUpload(key, inner, self._keyring, None)
+
+    async def describe_copy(self, copy: str, *, sealed_for: str) -> StoredObject:
+        """The plaintext size and sha256 of `copy`, an object sealed for the key `sealed_for`
+        (read whole: `CorruptObjectError` when it does not open)."""
+        opened = await self._open(copy)
+        if opened is None:
+            raise ObjectNotFoundError(f"no stored object {copy!r}")
+        if not opened.encrypted:
+            raise CorruptObjectError(f"{copy!r} is not an encrypted media object")
+        sealer = _Sealer.open(sealed_for, opened.header, self._keyring, None)
+        digest, size = hashlib.sha256(), 0
+        async for piece in _plaintext(self._raw, sealer, opened.version, 0, opened.size):
+            digest.update(piece)
+            size += len(piece)
+        return StoredObject(key=copy, size=size, sha256=digest.hexdigest(), created=False)
+
     async def media_keys(self) -> AsyncIterator[str]:
-        """The keys of every media object (not the sidecars), for rotation."""
+        """The keys of every media object (not sidecars or staging copies), for rotation and
+        `encrypt_in_place`."""
         async for key in self._raw.keys("media/"):
             staging = "#" in key.rsplit("/", 1)[-1]  # a local folder's unfinished upload
-            if not key.endswith(SIDECAR_SUFFIX) and not staging:
+            ours = key.endswith((SIDECAR_SUFFIX, STAGING_SUFFIX))
+            if not ours and not staging:
                 yield key
 
-    async def _header(self, key: str) -> bytes:
-        return b"".join([c async for c in await self._raw.read(key, start=0, end=HEADER)])
+    async def _open(self, key: str) -> _Opened | None:
+        version = await self._raw.version(key)
+        if version is None:
+            return None
+        end = min(HEADER, version.size)
+        header = b"".join([c async for c in self._raw.read_stored(version, start=0, end=end)])
+        if not _is_ours(header):
+            return _Opened(version=version, header=header, size=version.size)
+        size = plaintext_size(version.size)
+        if size is None:
+            raise CorruptObjectError(
+                f"{key!r} is too short ({version.size} bytes) to be encrypted media"
+            )
+        return _Opened(version=version, header=header, size=size)
 
     async def _sidecar(self, key: str) -> bytes | None:
         try:
@@ -327,34 +418,70 @@ class EncryptedObjectStore(ObjectStore):
             return None
         return b"".join([c async for c in stream])
 
-    async def _sealer(self, key: str) -> _Sealer:
-        return _Sealer.open(key, await self._header(key), self._keyring, await self._sidecar(key))
+    async def _sealer(self, opened: _Opened) -> _Sealer:
+        key = opened.version.key
+        return _Sealer.open(key, opened.header, self._keyring, await self._sidecar(key))
 
-    async def _plaintext(
-        self, sealer: _Sealer, stored: int, size: int, start: int, end: int
-    ) -> AsyncIterator[bytes]:
-        if start == end:
+    async def _pinned(self, opened: _Opened, start: int, end: int) -> AsyncIterator[bytes]:
+        """The plaintext `start` to `end` of `opened`, going on in the object's new version
+        when it was replaced (encrypted) meanwhile."""
+        for _ in range(_REOPENINGS):
+            try:
+                async for piece in self._decrypted(opened, start, end):
+                    start += len(piece)
+                    yield piece
+            except ObjectChangedError:
+                opened = await self._reopen(opened)
+            else:
+                return
+        raise ObjectChangedError(f"the stored object {opened.version.key!r} keeps changing")
+
+    async def _reopen(self, opened: _Opened) -> _Opened:
+        key = opened.version.key
+        again = await self._open(key)
+        if again is None:
+            raise ObjectNotFoundError(f"no stored object {key!r}")
+        if again.size != opened.size:
+            raise ObjectChangedError(f"the stored object {key!r} changed size while it was read")
+        return again
+
+    async def _decrypted(self, opened: _Opened, start: int, end: int) -> AsyncIterator[bytes]:
+        if not opened.encrypted:
+            async for piece in self._raw.read_stored(opened.version, start=start, end=end):
+                yield piece
             return
-        step = sealer.chunk + TAG
-        last = max(0, -(-size // sealer.chunk) - 1)  # index of the object's last chunk
-        first_index, last_index = start // sealer.chunk, (end - 1) // sealer.chunk
-        raw_end = min(HEADER + (last_index + 1) * step, stored)
-        index, buffer = first_index, bytearray()
-        reading = await self._raw.read(sealer.key, start=HEADER + first_index * step, end=raw_end)
-        async for piece in reading:
-            buffer += piece
-            while index <= last_index:
-                length = step if index < last else stored - HEADER - last * step
-                if len(buffer) < length:
-                    break
-                sealed = bytes(buffer[:length])
-                del buffer[:length]
-                plain = sealer.unseal(index, sealed, last=index == last)
-                offset = index * sealer.chunk
-                yield plain[max(0, start - offset) : end - offset]
-                index += 1
-        if index <= last_index:
-            raise CorruptObjectError(f"{sealer.key!r} ended early: the object was truncated")
+        sealer = await self._sealer(opened)
+        async for piece in _plaintext(self._raw, sealer, opened.version, start, end):
+            yield piece
+
+
+async def _plaintext(
+    raw: ObjectStore, sealer: _Sealer, stored: ObjectVersion, start: int, end: int
+) -> AsyncIterator[bytes]:
+    """The plaintext `start` to `end` of `stored`, sealed by `sealer` (bound to its key, which
+    may differ from the key `stored` is under: `encrypt_in_place` checks its staging copy)."""
+    if start == end:
+        return
+    step = sealer.chunk + TAG
+    size = plaintext_size(stored.size) or 0
+    last = max(0, -(-size // sealer.chunk) - 1)  # index of the object's last chunk
+    first_index, last_index = start // sealer.chunk, (end - 1) // sealer.chunk
+    raw_end = min(HEADER + (last_index + 1) * step, stored.size)
+    index, buffer = first_index, bytearray()
+    async for piece in raw.read_stored(stored, start=HEADER + first_index * step, end=raw_end):
+        buffer += piece
+        while index <= last_index:
+            length = step if index < last else stored.size - HEADER - last * step
+            if len(buffer) < length:
+                break
+            sealed = bytes(buffer[:length])
+            del buffer[:length]
+            plain = sealer.unseal(index, sealed, last=index == last)
+            offset = index * sealer.chunk
+            yield plain[max(0, start - offset) : end - offset]
+            index += 1
+    if index <= last_index:
+        raise CorruptObjectError(f"{sealer.key!r} ended early: the object was truncated")
 
 
 async def _once(body: bytes) -> AsyncIterator[bytes]:
@@ -363,6 +490,7 @@ async def _once(body: bytes) -> AsyncIterator[bytes]:
 
 __all__ = [
     "CHUNK",
+    "STAGING_SUFFIX",
     "CorruptObjectError",
     "EncryptedObjectStore",
     "MediaKeyring",

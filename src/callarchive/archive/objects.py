@@ -35,7 +35,7 @@ from callarchive.configuration import Codec
 from callarchive.errors import SkipError
 
 if TYPE_CHECKING:
-    from obstore import AsyncWritableFile
+    from obstore import AsyncWritableFile, GetOptions
     from obstore.store import ObjectStore as ObstoreStore
 
 _SETTING = "CALLARCHIVE_MEDIA_URL"
@@ -56,6 +56,16 @@ class StoredObject:
     size: int
     sha256: str
     created: bool
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class ObjectVersion:
+    """One version of the object under `key` as stored: its size and entity tag. A read pinned
+    to it (`read_stored`) fails with `ObjectChangedError` once the object was replaced."""
+
+    key: str
+    size: int
+    e_tag: str | None
 
 
 class MediaStream:
@@ -214,13 +224,44 @@ class ObjectStore:
 
     async def size(self, key: str) -> int | None:
         """The size of the object under `key`; None when there is none."""
+        version = await self.version(key)
+        return None if version is None else version.size
+
+    async def version(self, key: str) -> ObjectVersion | None:
+        """The version of the object under `key` as stored; None when there is none."""
         try:
             meta = await obstore.head_async(self._store, key)
         except FileNotFoundError:
             return None
         except STORE_ERRORS as error:
             raise translate(error, key=key, setting=_SETTING) from error
-        return int(meta["size"])
+        return ObjectVersion(key=key, size=int(meta["size"]), e_tag=meta["e_tag"])
+
+    async def read_stored(
+        self, version: ObjectVersion, *, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        """The stored bytes `start` to `end` of `version`; `ObjectChangedError` (when the read
+        starts) if the object under its key is no longer that version."""
+        end = version.size if end is None else end
+        if start == end:
+            return
+        options: GetOptions = {"range": (start, end)}
+        if version.e_tag is not None:
+            options["if_match"] = version.e_tag
+        try:
+            result = await obstore.get_async(self._store, version.key, options=options)
+            async for chunk in result.stream(min_chunk_size=READ_CHUNK):
+                yield bytes(chunk)
+        except STORE_ERRORS as error:
+            raise translate(error, key=version.key, setting=_SETTING) from error
+
+    async def move(self, source: str, key: str) -> None:
+        """Put the object `source` under `key`, replacing what is there, as one change seen by
+        readers (a local folder renames; S3 copies, then deletes `source`)."""
+        try:
+            await obstore.rename_async(self._store, source, key, overwrite=True)
+        except STORE_ERRORS as error:
+            raise translate(error, key=source, setting=_SETTING) from error
 
     async def delete(self, key: str) -> bool:
         """Remove the object under `key` (retention); False when there was none, which is not
@@ -293,6 +334,7 @@ __all__ = [
     "MediaStream",
     "MediaUpload",
     "ObjectStore",
+    "ObjectVersion",
     "StoredObject",
     "media_key",
 ]

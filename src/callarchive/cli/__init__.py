@@ -7,7 +7,7 @@
     callarchive extension add|list
     callarchive conversations export --format jsonl|zip [--out FILE] [--hold NAME]
     callarchive config export|import FILE.json
-    callarchive secrets rotate|rotate-media-key [--finish]|rotate-signing-key
+    callarchive secrets rotate|rotate-media-key [--finish]|rotate-signing-key|encrypt-media
     callarchive import run --policy NAME [--source NAME] [--until-caught-up]
     callarchive cursor show|set --policy NAME --source NAME
     callarchive retry-buffer list|add|remove --policy NAME --source NAME

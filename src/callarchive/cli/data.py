@@ -1,4 +1,5 @@
-"""`callarchive db|conversations|config|secrets`: the schema, exports, the set-up, the keys."""
+"""`callarchive db|conversations|config|secrets`: the schema, exports, the set-up, the keys
+(and `secrets encrypt-media`: the media stored before media encryption was turned on)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ import click
 from callarchive.archive import (
     Archive,
     ConversationQuery,
+    CorruptObjectError,
     EncryptedObjectStore,
+    InPlaceOutcome,
     ObjectStoreMedia,
     Verification,
     current_revision,
+    encrypt_in_place,
     finish_media_key_rotation,
     head_revision,
     rotate_media_key_file,
@@ -29,7 +33,7 @@ from callarchive.configuration import (
     import_configuration,
     parse_timestamp,
 )
-from callarchive.errors import ConfigurationError
+from callarchive.errors import ConfigurationError, FatalError
 from callarchive.secrets import finish_key_rotation, key_file_path, rotate_key_file
 from callarchive.signing import reencrypt_signing_keys, signing_key_path
 
@@ -363,11 +367,7 @@ def secrets_rotate_media_key(ctx: click.Context, finish: bool) -> None:
     wired = wiring(ctx)
     settings = wired.settings
     from_environment = settings.media_key is not None
-    if not from_environment and settings.media_key_file is None:
-        raise ConfigurationError(
-            "media encryption is off; set CALLARCHIVE_MEDIA_KEY or CALLARCHIVE_MEDIA_KEY_FILE",
-            field="CALLARCHIVE_MEDIA_KEY",
-        )
+    _require_media_key(settings.media_key_file, from_environment=from_environment)
     key_file = settings.media_key_file
     if not from_environment and not finish and key_file is not None:
         rotate_media_key_file(key_file)
@@ -401,6 +401,92 @@ def secrets_rotate_media_key(ctx: click.Context, finish: bool) -> None:
             "restart running callarchive processes, then run "
             "`callarchive secrets rotate-media-key --finish`"
         )
+
+
+def _require_media_key(key_file: Path | None, *, from_environment: bool) -> None:
+    if not from_environment and key_file is None:
+        raise ConfigurationError(
+            "media encryption is off; set CALLARCHIVE_MEDIA_KEY or CALLARCHIVE_MEDIA_KEY_FILE",
+            field="CALLARCHIVE_MEDIA_KEY",
+        )
+
+
+@secrets.command("encrypt-media")
+@click.option(
+    "--progress-every",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="Report progress after this many media objects.",
+)
+@click.pass_context
+def secrets_encrypt_media(ctx: click.Context, progress_every: int) -> None:
+    """Encrypt, in place, the media stored before media encryption was turned on.
+
+    One object at a time, with imports and playback running: each is sealed into a staging
+    copy, checked by decrypting it, and only then put in place of the unencrypted object.
+    Stop it at any point and run it again: it goes on where it was (objects already encrypted
+    are left as they are). An object whose sha256 is not the archive's is left unencrypted and
+    named. Do not run retention meanwhile.
+    """
+    wired = wiring(ctx)
+    _require_media_key(
+        wired.settings.media_key_file, from_environment=wired.settings.media_key is not None
+    )
+    store = wired.media_store()
+    if not isinstance(store, EncryptedObjectStore):  # pragma: no cover - checked above
+        raise ConfigurationError("media encryption is off", field="CALLARCHIVE_MEDIA_KEY")
+
+    async def encrypt() -> dict[str, int]:
+        total = 0
+        async for _ in store.media_keys():
+            total += 1
+        counts = {outcome.value: 0 for outcome in InPlaceOutcome} | {"unreadable": 0}
+        async with wired.archive() as archive:
+            seen = 0
+            async for key in store.media_keys():
+                outcome = await _encrypt_one(store, archive, key)
+                counts[outcome] += 1
+                seen += 1
+                if seen % progress_every == 0 or seen == total:
+                    click.echo(_progress(counts, seen, total), err=True)
+            await archive.audit.record(
+                actor=actor(), action="media_encrypted", target="media", details=counts
+            )
+        return counts
+
+    counts = run(encrypt())
+    click.echo(
+        f"encrypted {counts['encrypted']} media objects in place; "
+        f"{counts['already_encrypted']} were encrypted already"
+    )
+    left = counts["mismatched"] + counts["unreadable"] + counts["changed"]
+    if left:
+        raise FatalError(
+            f"{left} media objects were left as they are (named above); run "
+            "`callarchive verify --all --media`, then this command again"
+        )
+
+
+async def _encrypt_one(store: EncryptedObjectStore, archive: Archive, key: str) -> str:
+    try:
+        sha256 = await archive.conversations.media_sha256(key)
+        outcome = await encrypt_in_place(store, key, sha256=sha256)
+    except CorruptObjectError as error:
+        click.echo(f"left unencrypted: {error}", err=True)
+        return "unreadable"
+    if outcome is InPlaceOutcome.MISMATCHED:
+        click.echo(f"left unencrypted: {key!r} does not have the archive's sha256", err=True)
+    elif outcome is InPlaceOutcome.CHANGED:
+        click.echo(f"left for the next run: {key!r} changed while it was encrypted", err=True)
+    return outcome.value
+
+
+def _progress(counts: dict[str, int], seen: int, total: int) -> str:
+    return (
+        f"{seen} of {total} media objects: {counts['encrypted']} encrypted, "
+        f"{counts['already_encrypted']} already encrypted, {counts['gone']} gone meanwhile"
+    )
 
 
 __all__ = ["config", "conversations", "db", "secrets"]
