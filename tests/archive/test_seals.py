@@ -13,7 +13,13 @@ from sqlalchemy import delete, select, text, update
 
 from callarchive.archive import Archive, ObjectStore
 from callarchive.archive.schema import AuditRow, ConversationRow, SealChainRow, SealRow
-from callarchive.archive.seals import ObjectStoreMedia, ProblemKind, Verification, seal_message
+from callarchive.archive.seals import (
+    ObjectStoreMedia,
+    ProblemKind,
+    Verification,
+    VerifyStep,
+    seal_message,
+)
 from callarchive.configuration import ImportSource, User
 from callarchive.errors import CallarchiveError
 from callarchive.secrets import SealKey, SecretBox
@@ -306,3 +312,46 @@ async def test_seals_keep_verifying_after_the_signing_key_is_rotated(
     finally:
         await before.close()
         await after.close()
+
+
+async def test_everything_is_verified_in_batches_and_a_tampered_conversation_found(
+    archive: Archive, source: ImportSource
+) -> None:
+    saved = [
+        await archive.conversations.save(conversation(source.id, f"g{number:03d}"))
+        for number in range(300)
+    ]
+    middle = saved[150].id
+    async with archive.engine.begin() as connection:
+        await connection.execute(
+            update(ConversationRow).where(ConversationRow.id == middle).values(duration_s=1)
+        )
+    batches: list[tuple[VerifyStep, int]] = []
+    result = await archive.seals.verify(
+        everything=True, audit=True, batch_size=40, progress=lambda *batch: batches.append(batch)
+    )
+    assert [(p.kind, p.subject) for p in result.problems] == [
+        (ProblemKind.METADATA_CHANGED, f"conversation:{middle}")
+    ]
+    assert result.problems[0].message.startswith("duration_s differ")
+    assert (result.conversations, result.seals) == (300, 300)
+    assert await archive.seals.totals() == {VerifyStep.SEALS: 300, VerifyStep.CONVERSATIONS: 300}
+    conversation_batches = [count for step, count in batches if step is VerifyStep.CONVERSATIONS]
+    assert conversation_batches == [40] * 7 + [20]
+    assert sum(count for step, count in batches if step is VerifyStep.SEALS) == 300
+    assert "result: 1 problem(s)" in result.report()
+
+
+async def test_verifying_everything_checks_sealed_conversations_no_longer_archived(
+    archive: Archive, source: ImportSource
+) -> None:
+    kept = await archive.conversations.save(conversation(source.id, "kept"))
+    gone = await archive.conversations.save(conversation(source.id, "gone"))
+    async with archive.engine.begin() as connection:
+        await connection.execute(delete(ConversationRow).where(ConversationRow.id == gone.id))
+    result = await archive.seals.verify(everything=True, batch_size=1)
+    assert [(p.kind, p.subject) for p in result.problems] == [
+        (ProblemKind.CONVERSATION_MISSING, f"conversation:{gone.id}")
+    ]
+    assert result.conversations == 2
+    assert kept.id != gone.id

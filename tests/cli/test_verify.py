@@ -268,3 +268,21 @@ def test_a_retired_key_an_export_does_not_endorse_is_reported(
     assert result.exit_code == 1
     assert "not endorsed" in result.stdout
     assert "unknown key" in result.stdout
+
+
+def test_verify_all_goes_through_hundreds_in_batches_and_fails_on_one_tampered(
+    installation: Installation,
+) -> None:
+    archive_conversations(installation, {f"bulk{number:03d}": 3 for number in range(200)})
+    [tampered] = (installation.home / "media").rglob("bulk100-r1.mp3")  # in the middle
+    tampered.write_bytes(tampered.read_bytes()[:-1] + b"X")
+    result = installation.run("verify", "--all", "--media", "--batch-size", "16")
+    assert result.exit_code == 1
+    problems = [line for line in result.stdout.splitlines() if line.startswith("PROBLEM")]
+    assert len(problems) == 1
+    assert "media changed" in problems[0]
+    assert "bulk100-r1" in problems[0]
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("checked: 202 conversations, 202 seals")
+    assert "202 media objects read" in lines[0]
+    assert lines[-1] == "result: 1 problem(s)"

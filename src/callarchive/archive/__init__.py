@@ -64,16 +64,20 @@ from callarchive.archive.repository import Archive
 from callarchive.archive.retention import Candidate, RetentionRun, StoredMedia
 from callarchive.archive.runs import ScheduledRun
 from callarchive.archive.seals import (
+    DEFAULT_BATCH,
     ObjectStoreMedia,
     Problem,
     ProblemKind,
     SealOrigin,
     Verification,
+    VerifyProgress,
+    VerifyStep,
 )
 from callarchive.archive.work import ROOT as WORK_ROOT
 from callarchive.archive.work import PairFolders, WorkStore, pair_folders
 
 __all__ = [
+    "DEFAULT_BATCH",
     "WORK_ROOT",
     "Account",
     "AlertFilter",
@@ -128,6 +132,8 @@ __all__ = [
     "Unsealed",
     "UserDirection",
     "Verification",
+    "VerifyProgress",
+    "VerifyStep",
     "Waveform",
     "WebSession",
     "WorkStore",

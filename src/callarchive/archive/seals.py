@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Iterable
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -391,7 +391,18 @@ class _Findings:
     notes: list[str] = dataclasses.field(default_factory=list)
     problems: list[Problem] = dataclasses.field(default_factory=list)
 
+    notes_left_out: int = 0
+
+    def note(self, text: str) -> None:
+        """Keep the first `_NOTES` notes; count the others (an archive of millions would
+        otherwise list millions of late seals or retention deletions)."""
+        if len(self.notes) < _NOTES:
+            self.notes.append(text)
+        else:
+            self.notes_left_out += 1
+
     def result(self) -> Verification:
+        left_out = [f"{self.notes_left_out} more notes left out"] if self.notes_left_out else []
         return Verification(
             conversations=self.conversations,
             seals=self.seals,
@@ -399,9 +410,50 @@ class _Findings:
             chains=tuple(self.chains),
             recordings_read=self.recordings_read,
             audit_entries=self.audit_entries,
-            notes=tuple(self.notes),
+            notes=(*self.notes, *left_out),
             problems=tuple(self.problems),
         )
+
+
+DEFAULT_BATCH = 500  # seals or conversations per session when verifying everything
+_NOTES = 100  # notes a verification lists; the rest are counted
+
+
+class VerifyStep(StrEnum):
+    """What a batch of `Seals.verify(everything=True)` checked."""
+
+    SEALS = "seals"  # seals of the chains, in order
+    CONVERSATIONS = "conversations"  # conversations against their latest seals
+
+
+class VerifyProgress(Protocol):
+    """Told after each batch how many seals or conversations it checked."""
+
+    def __call__(self, step: VerifyStep, count: int, /) -> None:
+        """`count` more of `step` checked."""
+        ...
+
+
+def _no_progress(step: VerifyStep, count: int, /) -> None:
+    del step, count
+
+
+def _not_archived() -> ColumnElement[bool]:
+    return ~exists().where(ConversationRow.id == SealRow.conversation_id)
+
+
+def _archived_ids(after: int) -> Select[int]:
+    return select(ConversationRow.id).where(ConversationRow.id > after).order_by(ConversationRow.id)
+
+
+def _sealed_but_not_archived_ids(after: int) -> Select[int]:
+    """Conversations deleted since they were sealed (by retention, or not)."""
+    return (
+        select(SealRow.conversation_id)
+        .distinct()
+        .where(SealRow.conversation_id > after, _not_archived())
+        .order_by(SealRow.conversation_id)
+    )
 
 
 class MediaReader(Protocol):
@@ -481,13 +533,49 @@ class Seals:
         everything: bool = False,
         audit: bool = False,
         media: MediaReader | None = None,
+        batch_size: int = DEFAULT_BATCH,
+        progress: VerifyProgress | None = None,
     ) -> Verification:
         """Check one conversation (or `conversation_ids`), one day, or everything (and the
         audit log when `audit`); each day's chain is checked once.
 
-        With `media`, every sealed recording's object is read again and its sha256 compared.
+        Everything is checked in batches of `batch_size` seals or conversations, each batch in
+        its own session, so memory does not grow with the archive; `progress` is told after
+        each batch (see `totals` for the sizes). With `media`, every sealed recording's object
+        is read again and its sha256 compared.
         """
         findings = _Findings()
+        report = progress or _no_progress
+        if everything:
+            await self._verify_everything(findings, media, batch_size, report)
+        else:
+            await self._verify_some(findings, conversation_id, conversation_ids, day, media)
+        if audit:
+            async with translate_errors(), self._context.sessions() as session:
+                await self._check_audit(session, findings)
+        return findings.result()
+
+    async def totals(self) -> dict[VerifyStep, int]:
+        """How many seals and conversations `verify(everything=True)` checks (for progress)."""
+        async with translate_errors(), self._context.sessions() as session:
+            seals = await session.scalar(select(func.count()).select_from(SealRow))
+            archived = await session.scalar(select(func.count()).select_from(ConversationRow))
+            deleted = await session.scalar(
+                select(func.count(func.distinct(SealRow.conversation_id))).where(_not_archived())
+            )
+        return {
+            VerifyStep.SEALS: int(seals or 0),
+            VerifyStep.CONVERSATIONS: int(archived or 0) + int(deleted or 0),
+        }
+
+    async def _verify_some(
+        self,
+        findings: _Findings,
+        conversation_id: int | None,
+        conversation_ids: Iterable[int],
+        day: str | None,
+        media: MediaReader | None,
+    ) -> None:
         async with translate_errors(), self._context.sessions() as session:
             days: set[str] = set()
             conversations: set[int] = set()
@@ -515,61 +603,74 @@ class Seals:
                         )
                     )
                 )
-            if everything:
-                days.update(await session.scalars(select(SealChainRow.chain)))
-                days.discard(AUDIT_CHAIN)
-                conversations.update(await session.scalars(select(SealRow.conversation_id)))
-                conversations.update(await session.scalars(select(ConversationRow.id)))
-            for chain in sorted(days):
-                await self._check_chain(session, chain, findings)
             began = await sealing_began(session)
+        for chain in sorted(days):
+            await self._check_chain(chain, findings)
+        async with translate_errors(), self._context.sessions() as session:
             for conversation in sorted(conversations):
                 await self._check_conversation(session, conversation, began, media, findings)
-            if audit:
-                await self._check_audit(session, findings)
-        return findings.result()
 
-    async def _check_chain(self, session: AsyncSession, day: str, findings: _Findings) -> None:
+    async def _verify_everything(
+        self,
+        findings: _Findings,
+        media: MediaReader | None,
+        size: int,
+        progress: VerifyProgress,
+    ) -> None:
+        """Every chain, then every archived conversation, then every sealed conversation that
+        is no longer archived: page by page (keyset), one session per page."""
+        async with translate_errors(), self._context.sessions() as session:
+            chains = await session.scalars(
+                select(SealChainRow.chain)
+                .where(SealChainRow.chain != AUDIT_CHAIN)
+                .order_by(SealChainRow.chain)
+            )
+            days = sorted({*chains, *await session.scalars(select(SealRow.day).distinct())})
+            began = await sealing_began(session)
+        for chain in days:
+            await self._check_chain(chain, findings, size=size, progress=progress)
+        for ids_after in (_archived_ids, _sealed_but_not_archived_ids):
+            after = 0
+            while True:
+                async with translate_errors(), self._context.sessions() as session:
+                    ids = list(await session.scalars(ids_after(after).limit(size)))
+                    for conversation in ids:
+                        await self._check_conversation(
+                            session, conversation, began, media, findings
+                        )
+                if not ids:
+                    break
+                after = ids[-1]
+                progress(VerifyStep.CONVERSATIONS, len(ids))
+
+    async def _check_chain(
+        self,
+        day: str,
+        findings: _Findings,
+        *,
+        size: int = DEFAULT_BATCH,
+        progress: VerifyProgress = _no_progress,
+    ) -> None:
+        """Follow the chain of `day` from its first seal, `size` seals per session."""
         findings.chains.append(day)
         previous, position = "", 0
-        for row in await session.scalars(
-            select(SealRow).where(SealRow.day == day).order_by(SealRow.position)
-        ):
-            findings.seals += 1
-            position += 1
-            subject = f"chain:{day}"
-            if row.position != position:
-                findings.problems.append(
-                    Problem(
-                        kind=ProblemKind.CHAIN_BROKEN,
-                        subject=subject,
-                        message=f"seal {position} is missing (the next one is {row.position})",
+        while True:
+            async with translate_errors(), self._context.sessions() as session:
+                rows = list(
+                    await session.scalars(
+                        select(SealRow)
+                        .where(SealRow.day == day, SealRow.position > position)
+                        .order_by(SealRow.position)
+                        .limit(size)
                     )
                 )
-                position = row.position
-            if sha256_hex(row.document.encode()) != row.seal:
-                findings.problems.append(
-                    Problem(
-                        kind=ProblemKind.SEAL_CHANGED,
-                        subject=f"conversation:{row.conversation_id}",
-                        message=f"seal {row.position} of {day} is not the sha256 of its document",
-                    )
-                )
-            if next_link(previous, row.seal) != row.link:
-                findings.problems.append(
-                    Problem(
-                        kind=ProblemKind.CHAIN_BROKEN,
-                        subject=subject,
-                        message=f"the link of seal {row.position} (conversation "
-                        f"{row.conversation_id}) does not follow from the previous one",
-                    )
-                )
-            findings.late_seals += row.origin == SealOrigin.LATE
-            problem = self._check_signature(row, subject)
-            if problem is not None:
-                findings.problems.append(problem)
-            previous = row.link
-        head = await session.get(SealChainRow, day)
+            if not rows:
+                break
+            for row in rows:
+                previous, position = self._check_seal(row, previous, position, findings)
+            progress(VerifyStep.SEALS, len(rows))
+        async with translate_errors(), self._context.sessions() as session:
+            head = await session.get(SealChainRow, day)
         if head is not None and (head.length != position or head.head != previous):
             findings.problems.append(
                 Problem(
@@ -579,6 +680,46 @@ class Seals:
                     "seals were removed from its end",
                 )
             )
+
+    def _check_seal(
+        self, row: SealRow, previous: str, position: int, findings: _Findings
+    ) -> tuple[str, int]:
+        """Check one seal of a chain after the link `previous` at `position`; the link and
+        position the next one follows."""
+        findings.seals += 1
+        position += 1
+        subject = f"chain:{row.day}"
+        if row.position != position:
+            findings.problems.append(
+                Problem(
+                    kind=ProblemKind.CHAIN_BROKEN,
+                    subject=subject,
+                    message=f"seal {position} is missing (the next one is {row.position})",
+                )
+            )
+            position = row.position
+        if sha256_hex(row.document.encode()) != row.seal:
+            findings.problems.append(
+                Problem(
+                    kind=ProblemKind.SEAL_CHANGED,
+                    subject=f"conversation:{row.conversation_id}",
+                    message=f"seal {row.position} of {row.day} is not the sha256 of its document",
+                )
+            )
+        if next_link(previous, row.seal) != row.link:
+            findings.problems.append(
+                Problem(
+                    kind=ProblemKind.CHAIN_BROKEN,
+                    subject=subject,
+                    message=f"the link of seal {row.position} (conversation "
+                    f"{row.conversation_id}) does not follow from the previous one",
+                )
+            )
+        findings.late_seals += row.origin == SealOrigin.LATE
+        problem = self._check_signature(row, subject)
+        if problem is not None:
+            findings.problems.append(problem)
+        return row.link, position
 
     def _check_signature(self, row: SealRow, subject: str) -> Problem | None:
         signed = signed_fields(row)
@@ -629,7 +770,7 @@ class Seals:
             if seal is None:
                 return
             if seal.deleted_at is not None:
-                findings.notes.append(
+                findings.note(
                     f"{subject}: deleted by retention on {seal.deleted_at:%Y-%m-%d %H:%M:%S} UTC"
                 )
             else:
@@ -645,14 +786,14 @@ class Seals:
         if seal is None:
             row = await session.get(ConversationRow, conversation_id)
             if began is None or (row is not None and row.imported_at < began):
-                findings.notes.append(f"{subject}: archived before sealing began, not sealed")
+                findings.note(f"{subject}: archived before sealing began, not sealed")
             else:
                 findings.problems.append(
                     Problem(kind=ProblemKind.NOT_SEALED, subject=subject, message="has no seal")
                 )
             return
         if seal.origin == SealOrigin.LATE:
-            findings.notes.append(
+            findings.note(
                 f"{subject}: sealed after the fact on {seal.sealed_at:%Y-%m-%d %H:%M:%S} UTC "
                 "(archived before seals existed)"
             )
@@ -790,6 +931,7 @@ def _seal_json(row: SealRow) -> dict[str, Any]:
 
 __all__ = [
     "AUDIT_CHAIN",
+    "DEFAULT_BATCH",
     "MediaReader",
     "ObjectStoreMedia",
     "Problem",
@@ -798,6 +940,8 @@ __all__ = [
     "Seals",
     "Signed",
     "Verification",
+    "VerifyProgress",
+    "VerifyStep",
     "canonical_json",
     "conversation_document",
     "latest_seal",

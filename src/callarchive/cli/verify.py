@@ -1,6 +1,7 @@
 """`callarchive verify`: check the seals of the archive, the audit log's chain, or an export.
 
     callarchive verify --conversation ID | --day YYYY-MM-DD | --all  [--audit] [--media]
+    callarchive verify --all --batch-size N
     callarchive verify --audit
     callarchive verify --public-key
     callarchive verify --export FILE.zip [--fingerprint SHA256:...]
@@ -8,9 +9,10 @@
 
 Prints each problem (metadata changed, media changed or missing, chain broken, signature
 invalid, not sealed, conversation missing) and `result: OK` or the number of problems; the exit
-code is 1 when there is any problem. `--export` needs no database: it checks a zip written by
-`conversations export --format zip` with the public key inside it, against the fingerprint the
-regulator was given.
+code is 1 when there is any problem. `--all` goes through the archive in batches (memory does not
+grow with it), with a progress bar of seals and conversations on a terminal. `--export` needs no
+database: it checks a zip written by `conversations export --format zip` with the public key
+inside it, against the fingerprint the regulator was given.
 
 `seal --unsealed` seals, after the fact, the conversations archived before seals existed
 (`archive.late_seals`), in batches, with a progress bar on a terminal; it can be interrupted and
@@ -24,9 +26,23 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
-from callarchive.archive import LateSealing, ObjectStoreMedia, Verification, verify_export
+from callarchive.archive import (
+    DEFAULT_BATCH,
+    LateSealing,
+    ObjectStoreMedia,
+    Verification,
+    VerifyStep,
+    verify_export,
+)
 from callarchive.cli.app import Wiring, actor, run, wiring
 
 _BATCH_HELP = "Conversations per transaction (memory and lock time grow with it)."
@@ -38,6 +54,13 @@ _BATCH_HELP = "Conversations per transaction (memory and lock time grow with it)
 @click.option("--all", "everything", is_flag=True, help="Every conversation and every day.")
 @click.option("--audit", is_flag=True, help="The audit log's chain too (alone: only that).")
 @click.option("--media", is_flag=True, help="Read every media object again and check its sha256.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_BATCH,
+    show_default=True,
+    help="Seals or conversations per batch of --all (memory grows with it, not the archive).",
+)
 @click.option("--public-key", is_flag=True, help="Print the installation's public key and exit.")
 @click.option(
     "--export",
@@ -54,6 +77,7 @@ def verify(  # noqa: PLR0917 (click passes one argument per option)
     everything: bool,
     audit: bool,
     media: bool,
+    batch_size: int,
     public_key: bool,
     export_file: Path | None,
     fingerprint: str | None,
@@ -86,13 +110,20 @@ def verify(  # noqa: PLR0917 (click passes one argument per option)
 
     async def check() -> Verification:
         async with wired.archive() as archive:
-            result = await archive.seals.verify(
-                conversation_id=conversation_id,
-                day=day,
-                everything=everything,
-                audit=audit,
-                media=ObjectStoreMedia(wired.media_store()) if media else None,
-            )
+            with _progress(Console(stderr=True)) as bar:
+                tasks: dict[VerifyStep, TaskID] = {}
+                if everything:
+                    for step, total in (await archive.seals.totals()).items():
+                        tasks[step] = bar.add_task("checking", total=total, unit=step)
+                result = await archive.seals.verify(
+                    conversation_id=conversation_id,
+                    day=day,
+                    everything=everything,
+                    audit=audit,
+                    media=ObjectStoreMedia(wired.media_store()) if media else None,
+                    batch_size=batch_size,
+                    progress=lambda step, count: bar.advance(tasks[step], count),
+                )
             await archive.audit.record(
                 actor=actor(),
                 action="archive_verified",
@@ -154,7 +185,7 @@ async def _seal_unsealed(
     async with wired.archive() as archive:
         before = await archive.late_seals.unsealed()
         with _progress(console) as bar:
-            task = bar.add_task("sealing", total=before.eligible)
+            task = bar.add_task("sealing", total=before.eligible, unit="conversations")
             result = await archive.late_seals.seal(
                 actor=actor(),
                 batch_size=batch_size,
@@ -169,7 +200,7 @@ def _progress(console: Console) -> Progress:
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("conversations"),
+        TextColumn("{task.fields[unit]}"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
