@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
+    s3_object_lock: bool = False
+    """Lock every media object in compliance mode until the end of its retention (S3 object
+    lock; the media bucket must have been created with object lock enabled)."""
     server_name: str | None = None
     """This node's server name (Execute Only on Selected Servers); default the host name."""
     tls_certificate: Path | None = None

@@ -15,6 +15,7 @@ import shutil
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import psycopg
@@ -32,6 +33,7 @@ POSTGRES_URL = os.environ.get(
 BACKENDS = ["sqlite", "postgresql"]
 STORES = ["local", "s3"]
 BUCKET = "callarchive-test"
+LOCKED_BUCKET = "callarchive-locked"  # created with object lock enabled
 
 
 def _libpq(url: str) -> str:
@@ -118,6 +120,17 @@ def _free_port() -> int:
         return port
 
 
+def s3_admin(options: S3Options) -> Any:
+    """A boto3 client of the test server with full rights: the administrator of the bucket."""
+    return boto3.client(
+        "s3",
+        endpoint_url=options.endpoint_url,
+        region_name=options.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Options]:
     """An S3-compatible server (moto) on loopback with the test bucket."""
@@ -130,13 +143,9 @@ def s3_server() -> Iterator[S3Options]:
         access_key_id="testing",
         secret_access_key=Secret("testing"),
     )
-    boto3.client(
-        "s3",
-        endpoint_url=options.endpoint_url,
-        region_name=options.region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    ).create_bucket(Bucket=BUCKET)
+    admin = s3_admin(options)
+    admin.create_bucket(Bucket=BUCKET)
+    admin.create_bucket(Bucket=LOCKED_BUCKET, ObjectLockEnabledForBucket=True)
     try:
         yield options
     finally:

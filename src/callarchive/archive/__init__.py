@@ -10,8 +10,8 @@ the media object store and the work store of the seed's folders.
                       `archive.late_seals` (conversations archived before seals existed)
 
 Errors: `DatabaseUnavailableError`, `StoreUnavailableError` and `PairLockedError` (retryable),
-`ObjectNotFoundError` and `CorruptObjectError` (fatal), `ChecksumMismatchError` (skip: retry
-later); configuration problems are `ConfigurationError`.
+`ObjectNotFoundError` and `CorruptObjectError` (fatal), `ChecksumMismatchError` and
+`ObjectLockedError` (skip: retry later); configuration problems are `ConfigurationError`.
 """
 
 from callarchive.analysis import RecordingAnalysis, Waveform
@@ -49,6 +49,7 @@ from callarchive.archive.holds import FourEyesError, HoldState, LegalHold, Relea
 from callarchive.archive.in_place_encryption import InPlaceOutcome, encrypt_in_place
 from callarchive.archive.late_seals import LateSealing, Unsealed
 from callarchive.archive.locks import PairLockedError
+from callarchive.archive.object_lock import ObjectLockedError
 from callarchive.archive.objects import (
     ChecksumMismatchError,
     MediaStream,
@@ -61,7 +62,7 @@ from callarchive.archive.objects import (
 from callarchive.archive.reconciliations import DayReconciliation, Unaccounted
 from callarchive.archive.reports import BatchReport, BatchReportEntry
 from callarchive.archive.repository import Archive
-from callarchive.archive.retention import Candidate, RetentionRun, StoredMedia
+from callarchive.archive.retention import Candidate, RetentionRun, StoredMedia, retention_expiry
 from callarchive.archive.runs import ScheduledRun
 from callarchive.archive.seals import (
     DEFAULT_BATCH,
@@ -107,6 +108,7 @@ __all__ = [
     "MediaStream",
     "MediaUpload",
     "ObjectChangedError",
+    "ObjectLockedError",
     "ObjectNotFoundError",
     "ObjectStore",
     "ObjectStoreMedia",
@@ -146,6 +148,7 @@ __all__ = [
     "load_media_keyring",
     "media_key",
     "pair_folders",
+    "retention_expiry",
     "rotate_media_key_file",
     "verify_export",
     "write_export",

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import hashlib
 import os
 import struct
@@ -266,12 +267,17 @@ class EncryptedObjectStore(ObjectStore):
 
     @classmethod
     def from_url(
-        cls, url: str, *, s3: S3Options | None = None, keyring: MediaKeyring | None = None
+        cls,
+        url: str,
+        *,
+        s3: S3Options | None = None,
+        object_lock: bool = False,
+        keyring: MediaKeyring | None = None,
     ) -> EncryptedObjectStore:
         """The store at `url` (see `ObjectStore.from_url`), encrypted with `keyring`."""
         if keyring is None:
             raise ConfigurationError("no media key configured", field=_SETTING)
-        return cls(ObjectStore.from_url(url, s3=s3), keyring)
+        return cls(ObjectStore.from_url(url, s3=s3, object_lock=object_lock), keyring)
 
     @property
     def keyring(self) -> MediaKeyring:
@@ -307,6 +313,17 @@ class EncryptedObjectStore(ObjectStore):
 
     async def move(self, source: str, key: str) -> None:
         await self._raw.move(source, key)
+
+    @property
+    def object_lock(self) -> bool:
+        return self._raw.object_lock
+
+    async def check_lock(self) -> None:
+        await self._raw.check_lock()
+
+    async def retain(self, key: str, until: dt.datetime | None, *, now: dt.datetime) -> bool:
+        # Only the media object: an import writes no sidecar (see `rewrap`).
+        return await self._raw.retain(key, until, now=now)
 
     async def delete(self, key: str) -> bool:
         deleted = await self._raw.delete(key)

@@ -7,6 +7,8 @@ size on the way, and never replaces an existing object: the key of a recording i
 atomic (a local folder writes a staging file and renames it; S3 completes a multipart upload);
 a failed write leaves nothing behind. `read` streams an object or a byte range of it (playback);
 `verify` reads an object back and compares its sha256; `delete` removes one (retention).
+With an `ObjectLock` (S3 only), `retain` locks an object until a date and `delete` removes every
+version of it, which the server refuses while the lock is in force (see `object_lock`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from callarchive.archive._obstore import (
     open_store,
     translate,
 )
+from callarchive.archive.object_lock import ObjectLock
 from callarchive.configuration import Codec
 from callarchive.errors import SkipError
 
@@ -182,14 +185,38 @@ def _remove_staging_files(store: ObstoreStore, key: str) -> None:
 class ObjectStore:
     """Media objects: put-if-absent streaming writes, ranged reads, read-back verification."""
 
-    def __init__(self, store: ObstoreStore, *, part_size: int = PART_SIZE) -> None:
+    def __init__(
+        self, store: ObstoreStore, *, part_size: int = PART_SIZE, lock: ObjectLock | None = None
+    ) -> None:
         self._store = store
         self._part_size = part_size
+        self._lock = lock
 
     @classmethod
-    def from_url(cls, url: str, *, s3: S3Options | None = None) -> ObjectStore:
-        """The store at `url` (folder path, file://, s3://BUCKET/PREFIX or memory://)."""
-        return cls(open_store(url, s3=s3, setting=_SETTING))
+    def from_url(
+        cls, url: str, *, s3: S3Options | None = None, object_lock: bool = False
+    ) -> ObjectStore:
+        """The store at `url` (folder path, file://, s3://BUCKET/PREFIX or memory://); with
+        `object_lock`, its objects can be locked (`url` must be s3://)."""
+        lock = ObjectLock.from_url(url, s3=s3) if object_lock else None
+        return cls(open_store(url, s3=s3, setting=_SETTING), lock=lock)
+
+    @property
+    def object_lock(self) -> bool:
+        """Whether objects are locked (`retain`) and deleted with all their versions."""
+        return self._lock is not None
+
+    async def check_lock(self) -> None:
+        """`ConfigurationError` when object lock is on but the bucket does not support it."""
+        if self._lock is not None:
+            await self._lock.check()
+
+    async def retain(self, key: str, until: dt.datetime | None, *, now: dt.datetime) -> bool:
+        """Lock the object under `key` until `until` (compliance mode) when object lock is on;
+        never shortens a lock. False when nothing was done (off, no date, locked as long)."""
+        if self._lock is None or until is None:
+            return False
+        return await self._lock.retain(key, until, now=now)
 
     async def put(self, key: str, chunks: AsyncIterable[bytes]) -> StoredObject:
         """Store the bytes of `chunks` under `key` unless an object is already there.
@@ -265,7 +292,11 @@ class ObjectStore:
 
     async def delete(self, key: str) -> bool:
         """Remove the object under `key` (retention); False when there was none, which is not
-        an error: a deletion interrupted after its object went is finished by running again."""
+        an error: a deletion interrupted after its object went is finished by running again.
+
+        With object lock, every version goes (`ObjectLockedError` while its lock is in force)."""
+        if self._lock is not None:
+            return await self._lock.delete(key)
         if await self.size(key) is None:
             return False
         try:

@@ -36,6 +36,15 @@ from callarchive.configuration import parse_retention_days
 from callarchive.errors import ConfigurationError
 
 
+def retention_expiry(
+    start: dt.datetime, *, policy_days: int | None, user_days: int | None
+) -> dt.datetime | None:
+    """When a conversation that started at `start` is past its retention: the recorded user's
+    override, else the policy's period, counted from the start; None: kept for ever."""
+    days = user_days if user_days is not None else policy_days
+    return None if days is None else start + dt.timedelta(days=days)
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class StoredMedia:
     """A recording of a conversation as retention deletes it."""
@@ -66,8 +75,7 @@ class Candidate:
     @property
     def expires_at(self) -> dt.datetime | None:
         """When the conversation is past its retention (None: kept for ever)."""
-        days = self.retention_days
-        return None if days is None else self.start + dt.timedelta(days=days)
+        return retention_expiry(self.start, policy_days=self.policy_days, user_days=self.user_days)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -282,4 +290,4 @@ def _audit_setting(
     )
 
 
-__all__ = ["Candidate", "Retention", "RetentionRun", "StoredMedia"]
+__all__ = ["Candidate", "Retention", "RetentionRun", "StoredMedia", "retention_expiry"]

@@ -119,7 +119,11 @@ class Wiring:
 
     def media_store(self) -> ObjectStore:
         """The media store of `CALLARCHIVE_MEDIA_URL`, encrypted when a media key is set."""
-        store = ObjectStore.from_url(self.settings.resolved_media_url, s3=self.s3())
+        store = ObjectStore.from_url(
+            self.settings.resolved_media_url,
+            s3=self.s3(),
+            object_lock=self.settings.s3_object_lock,
+        )
         keyring = self.media_keyring()
         return store if keyring is None else EncryptedObjectStore(store, keyring)
 

@@ -257,6 +257,8 @@ class Node:
         their current window, and the last alerts go out."""
         clock = self.wired.clock
         host = socket.gethostname()
+        # Object lock on a bucket without it: say so now, not at the first import.
+        await self.wired.media_store().check_lock()
         self._loops = [
             asyncio.create_task(
                 keep_alive(

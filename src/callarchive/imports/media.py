@@ -65,6 +65,8 @@ class Target:
     codec: Codec
     have: frozenset[str] = frozenset()  # recording ids already archived in this codec
     max_bytes: int | None = None  # a media body longer than this is refused (media_limit)
+    # With object lock on: each object is locked until then (the end of its retention).
+    retain_until: dt.datetime | None = None
 
 
 def media_limit(longest: dt.timedelta) -> int:
@@ -151,6 +153,7 @@ class MediaFetcher:
             if upload.stored is None:
                 await self._download(target, recording, upload)
         stored = await self._verified(upload)
+        await self._locked(target, key)
         return Recording(
             recording_id=recording.id,
             codec=target.codec,
@@ -185,6 +188,17 @@ class MediaFetcher:
         if not stored.created:  # there from an earlier run: already read back when opened
             return stored
         return await self._objects.verify(stored.key, stored.sha256)
+
+    async def _locked(self, target: Target, key: str) -> None:
+        """Lock the stored object until the end of its retention (object lock on), also when
+        an earlier run stored it: one that stopped before the lock is finished here."""
+        if not self._objects.object_lock:
+            return
+        if target.retain_until is None:
+            log.warning("object_lock_skipped", object_key=key, reason="kept for ever")
+            return
+        if await self._objects.retain(key, target.retain_until, now=self._clock.now()):
+            log.info("object_locked", object_key=key, until=target.retain_until.isoformat())
 
     # -- batch strategy --------------------------------------------------------------------
 
@@ -262,6 +276,7 @@ class MediaFetcher:
                     )
                 await _copy_into(source, upload)
         stored = await self._verified(upload)
+        await self._locked(target, key)
         return Recording(
             recording_id=recording_id,
             codec=target.codec,

@@ -29,6 +29,7 @@ from callarchive.archive import (
     Recording,
     WorkStore,
     pair_folders,
+    retention_expiry,
 )
 from callarchive.archive import Conversation as Archived
 from callarchive.clock import Clock
@@ -414,6 +415,11 @@ class ImportRun:
             codec=self.source.codec,
             have=have,
             max_bytes=media_limit(longest),
+            retain_until=retention_expiry(
+                conversation.conversation_start,
+                policy_days=self.policy.retention_days,
+                user_days=item.match.user.retention_days if item.match else None,
+            ),
         )
 
     async def _fetch_and_archive(self, items: list[_Item], rules: RuleBook) -> None:

@@ -6,6 +6,8 @@ already gone is not an error), then delete its row with the `retention_deleted` 
 one transaction (which checks the holds again). A crash between the two leaves a row whose
 objects are gone; the next run selects it again and finishes it. A dry run decides the same
 and deletes nothing. A store or database failure stops the job; what it deleted stays deleted.
+A conversation whose media the store refuses to delete because an object lock is still in force
+(its retention was shortened after the import) is kept and counted; a later run deletes it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import datetime as dt
 
 import structlog
 
-from callarchive.archive import Archive, Candidate, ObjectStore
+from callarchive.archive import Archive, Candidate, ObjectLockedError, ObjectStore
 from callarchive.clock import Clock
 from callarchive.retention.selection import due
 
@@ -37,6 +39,8 @@ class RetentionOutcome:
     held_meanwhile: int = 0
     objects_deleted: int = 0
     objects_already_gone: int = 0
+    # Kept because the store refused to delete media still under object lock.
+    locked: int = 0
 
 
 class RetentionJob:
@@ -62,7 +66,7 @@ class RetentionJob:
         stops after `limit` when given (a preview)."""
         now = self._clock.now()
         gone: list[Candidate] = []
-        held = deleted_objects = missing_objects = 0
+        held = deleted_objects = missing_objects = locked = 0
         after: tuple[dt.datetime, int] | None = None
         while True:
             page = await self._archive.retention.candidates(now, after=after, limit=self._page)
@@ -72,7 +76,13 @@ class RetentionJob:
                     if limit is not None and len(gone) >= limit:
                         break
                     continue
-                removed = await self._delete(candidate)
+                try:
+                    removed = await self._delete(candidate)
+                except ObjectLockedError as error:
+                    cid = candidate.conversation_id
+                    log.warning("retention_refused_by_lock", conversation_id=cid, reason=str(error))
+                    locked += 1
+                    continue
                 if removed is None:
                     held += 1
                     continue
@@ -89,6 +99,7 @@ class RetentionJob:
             held_meanwhile=held,
             objects_deleted=deleted_objects,
             objects_already_gone=missing_objects,
+            locked=locked,
         )
         return RetentionOutcome(
             now=now,
@@ -97,6 +108,7 @@ class RetentionJob:
             held_meanwhile=held,
             objects_deleted=deleted_objects,
             objects_already_gone=missing_objects,
+            locked=locked,
         )
 
     async def _delete(self, candidate: Candidate) -> tuple[int, int] | None:
