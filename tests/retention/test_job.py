@@ -3,8 +3,12 @@ audited; a dry run deletes nothing; a run interrupted half-way is finished by th
 
 from __future__ import annotations
 
-from callarchive.archive import AuditFilter, ObjectStore, StoreUnavailableError
+import datetime as dt
+import secrets
+
+from callarchive.archive import AuditFilter, ObjectStore, S3Options, StoreUnavailableError
 from callarchive.retention import RetentionJob
+from tests.archive.fixtures import LOCKED_BUCKET, s3_admin
 from tests.retention.conftest import Setting
 
 FIVE_YEARS = 5 * 365
@@ -139,3 +143,29 @@ async def test_a_conversation_held_after_selection_survives(setting: Setting) ->
 
     assert not deleted
     assert await setting.archive.conversations.get(old.id or 0) is not None
+
+
+async def test_media_still_under_object_lock_is_kept_and_the_rest_deleted(
+    setting: Setting, s3_server: S3Options
+) -> None:
+    """A period shortened after the import: the store refuses to delete media locked until the
+    old end; that conversation is kept (counted) and the others go, every version of them."""
+    prefix = secrets.token_hex(6)
+    setting.objects = ObjectStore.from_url(
+        f"s3://{LOCKED_BUCKET}/{prefix}", s3=s3_server, object_lock=True
+    )
+    locked = await setting.archived("locked", age_days=FIVE_YEARS + 2)
+    unlocked = await setting.archived("unlocked", age_days=FIVE_YEARS + 1)
+    now = dt.datetime.now(dt.UTC)  # the server judges locks by real time
+    for key in await _keys(setting, locked.id or 0):
+        assert await setting.objects.retain(key, now + dt.timedelta(days=30), now=now)
+
+    outcome = await RetentionJob(setting.archive, setting.objects, setting.clock).run()
+
+    assert [c.genesys_id for c in outcome.conversations] == ["unlocked"]
+    assert outcome.locked == 1
+    assert await setting.archive.conversations.get(locked.id or 0) is not None
+    assert await setting.archive.conversations.get(unlocked.id or 0) is None
+    listed = s3_admin(s3_server).list_object_versions(Bucket=LOCKED_BUCKET, Prefix=prefix)
+    remaining = {v["Key"].removeprefix(f"{prefix}/") for v in listed.get("Versions", [])}
+    assert remaining == set(await _keys(setting, locked.id or 0))
