@@ -5,6 +5,7 @@ two) are locked when their conversations are imported again."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import secrets
@@ -15,8 +16,11 @@ import pytest
 
 from callarchive.archive import S3Options
 from callarchive.cli import Wiring
+from callarchive.cli.running import Node
+from callarchive.errors import ConfigurationError
+from callarchive.monitoring import Metrics
 from callarchive.settings import Settings
-from tests.archive.fixtures import LOCKED_BUCKET, s3_admin
+from tests.archive.fixtures import BUCKET, LOCKED_BUCKET, s3_admin
 from tests.imports.completeness import wanted
 from tests.imports.conftest import InstallationFactory
 from tests.imports.harness import POLICY, Installation
@@ -30,13 +34,14 @@ class LockingInstallation(Installation):
 
     s3: S3Options
     prefix: str
+    bucket: str = LOCKED_BUCKET
 
     def wiring(self) -> Wiring:
         secret = self.s3.secret_access_key
         settings = Settings(
             home=self.home,
             database_url=self.database_url,
-            media_url=f"s3://{LOCKED_BUCKET}/{self.prefix}",
+            media_url=f"s3://{self.bucket}/{self.prefix}",
             s3_endpoint_url=self.s3.endpoint_url,
             s3_access_key_id=self.s3.access_key_id,
             s3_secret_access_key=secret.reveal() if secret else None,  # type: ignore[arg-type]
@@ -125,3 +130,20 @@ def test_objects_stored_unlocked_are_locked_when_imported_again(
     again.catch_up()
 
     _assert_locked_until_retention_ends(_locks(s3_server, prefix), truth)
+
+
+def test_a_node_does_not_start_on_a_bucket_without_object_lock(
+    installation: Installation, s3_server: S3Options
+) -> None:
+    plain = _locking(installation, s3_server, secrets.token_hex(6), bucket=BUCKET)
+    plain.must("db", "upgrade")
+
+    async def start() -> None:
+        wired = plain.wiring()
+        stop = asyncio.Event()
+        stop.set()  # without the check, the node would start and stop at once
+        async with wired.archive() as archive:
+            await Node(wired, archive, metrics=Metrics()).run(stop)
+
+    with pytest.raises(ConfigurationError, match="does not have object lock enabled"):
+        asyncio.run(start())
