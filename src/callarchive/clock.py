@@ -54,6 +54,11 @@ class FakeClock:
         self._now += dt.timedelta(seconds=seconds)
         self._monotonic += seconds
 
+    def jump(self, seconds: float) -> None:
+        """Set the wall clock forward (or back, when negative) without time passing: what an
+        operator or a time synchronisation (NTP) does; the monotonic reading does not move."""
+        self._now += dt.timedelta(seconds=seconds)
+
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.advance(max(0.0, seconds))

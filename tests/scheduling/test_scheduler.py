@@ -6,6 +6,8 @@ import asyncio
 import datetime as dt
 from typing import Any
 
+from structlog.testing import capture_logs
+
 from callarchive.archive import Archive
 from callarchive.clock import FakeClock
 from callarchive.configuration import (
@@ -190,3 +192,56 @@ async def test_claims_older_than_a_week_are_forgotten(archive: Archive) -> None:
     claims = await archive.scheduled_runs.list()
     assert {c.due_at.date() for c in claims} == {(START + dt.timedelta(days=8)).date()}
     assert len(claims) == 2
+
+
+def _slots(recorder: Recorder, source: str = "A") -> list[str]:
+    return [f"{r.due_at:%d %H:%M}" for r in recorder.dispatched if r.source == source]
+
+
+async def _tick_for(scheduler: Scheduler, clock: FakeClock, minutes: int) -> None:
+    for _ in range(minutes * 4):  # ticks of 15 s
+        await scheduler.tick()
+        clock.advance(15)
+
+
+async def test_a_wall_clock_leaping_forward_starts_one_run_not_one_per_missed_slot(
+    archive: Archive,
+) -> None:
+    await _setup(archive, schedule=parse_schedule({"every_minutes": 5}))
+    clock, recorder = FakeClock(START), Recorder()
+    scheduler = _scheduler(archive, clock, recorder, "node-1")
+    await _tick_for(scheduler, clock, 6)
+    clock.jump(2 * 86_400 + 3600)  # two days and an hour ahead, 864 slots leapt over
+    await _tick_for(scheduler, clock, 6)
+    assert _slots(recorder) == ["01 10:00", "01 10:05", "03 11:05", "03 11:10"]
+
+
+async def test_a_wall_clock_set_back_keeps_the_slots_firing(archive: Archive) -> None:
+    await _setup(archive, schedule=parse_schedule({"every_minutes": 5}))
+    clock, recorder = FakeClock(START), Recorder()
+    scheduler = _scheduler(archive, clock, recorder, "node-1")
+    await _tick_for(scheduler, clock, 16)
+    with capture_logs() as logs:
+        clock.jump(-600)  # back to 10:06: the slots up to 10:15 are claimed already
+        await _tick_for(scheduler, clock, 10)
+        clock.jump(600)  # set right again: the slots go on as before, none twice
+        await _tick_for(scheduler, clock, 10)
+    assert _slots(recorder) == [f"01 10:{m:02d}" for m in range(0, 40, 5)]
+    events = [e["event"] for e in logs]
+    assert events.count("clock_moved_backwards") == 1
+    assert events.count("clock_caught_up") == 1
+    [moved] = [e for e in logs if e["event"] == "clock_moved_backwards"]
+    assert moved["behind_s"] == 600
+
+
+async def test_a_scheduler_started_with_the_clock_behind_its_claims_goes_on_from_the_newest(
+    archive: Archive,
+) -> None:
+    await _setup(archive, schedule=parse_schedule({"every_minutes": 5}))
+    clock, first = FakeClock(START), Recorder()
+    await _tick_for(_scheduler(archive, clock, first, "node-1"), clock, 6)
+    clock.jump(-3600)
+    second = Recorder()
+    await _tick_for(_scheduler(archive, clock, second, "node-1"), clock, 11)
+    assert _slots(first) + _slots(second) == ["01 10:00", "01 10:05", "01 10:10", "01 10:15"]
+

@@ -5,6 +5,13 @@ whose job is still going here, and claims each due run in the archive; a claim s
 per slot across every node and restart, so a due run is never started twice. A claimed run goes
 to a `Dispatcher`: `LocalDispatcher` runs it in this process (`callarchive serve`); the queue
 dispatcher of `callarchive worker` enqueues it for the workers.
+
+The scheduler's time is the wall clock, except that it never runs backwards: when the wall clock
+is set back (an NTP correction, an operator), slots are counted on from where the scheduler was,
+at the pace of the monotonic clock, because the slots of the repeated hour are claimed already and
+would not fire again until the wall clock caught up. A scheduler that starts with the wall clock
+behind the newest claim starts from that claim. When the wall clock leaps forward, the scheduler
+follows it, and the current slot is the one due: one run, not one per slot leapt over.
 """
 
 from __future__ import annotations
@@ -27,6 +34,9 @@ TICK_S = 15.0
 # Claims older than this cannot be due again; they are deleted (once an hour).
 KEEP_CLAIMS = dt.timedelta(days=7)
 PRUNE_EVERY = dt.timedelta(hours=1)
+# How far the wall clock may fall behind the scheduler's time before it counts as set back
+# (the wall clock and the monotonic one drift apart by a little under time synchronisation).
+BACKWARDS_TOLERANCE = dt.timedelta(seconds=2)
 
 
 class Dispatcher(Protocol):
@@ -57,10 +67,42 @@ class Scheduler:
         self._dispatcher = dispatcher
         self._tick_s = tick_s
         self._pruned: dt.datetime | None = None
+        self._reading: tuple[dt.datetime, float] | None = None  # (time, monotonic) last tick
+        self._behind = False  # the wall clock is behind the scheduler's time
+
+    async def now(self) -> dt.datetime:
+        """The scheduler's time: the wall clock, never behind the last tick's time plus the
+        monotonic time elapsed since (nor, at the first tick, behind the newest claim)."""
+        wall, monotonic = self._clock.now(), self._clock.monotonic()
+        if self._reading is None:
+            claims = await self._archive.scheduled_runs.list(limit=1)
+            steady = claims[0].due_at if claims else wall
+        else:
+            at, then = self._reading
+            steady = at + dt.timedelta(seconds=max(0.0, monotonic - then))
+        now = steady if wall < steady - BACKWARDS_TOLERANCE else wall
+        self._note_backwards(wall, now)
+        self._reading = (now, monotonic)
+        return now
+
+    def _note_backwards(self, wall: dt.datetime, now: dt.datetime) -> None:
+        """Log when the wall clock falls behind the scheduler's time, and when it is back."""
+        behind = wall < now
+        if behind and not self._behind:
+            log.warning(
+                "clock_moved_backwards",
+                server=self._server,
+                wall_clock=wall.isoformat(),
+                scheduler_time=now.isoformat(),
+                behind_s=round((now - wall).total_seconds(), 3),
+            )
+        elif self._behind and not behind:
+            log.info("clock_caught_up", server=self._server, wall_clock=wall.isoformat())
+        self._behind = behind
 
     async def tick(self) -> list[DueRun]:
         """Claim and dispatch what is due now; the runs this node claimed."""
-        now = self._clock.now()
+        now = await self.now()
         policies = await self._archive.policies.list()
         sources = {s.name: s.id for s in await self._archive.import_sources.list() if s.id}
         claimed: list[DueRun] = []
@@ -131,4 +173,4 @@ class LocalDispatcher:
             await asyncio.wait(list(self._running.values()))
 
 
-__all__ = ["TICK_S", "Dispatcher", "Job", "LocalDispatcher", "Scheduler"]
+__all__ = ["BACKWARDS_TOLERANCE", "TICK_S", "Dispatcher", "Job", "LocalDispatcher", "Scheduler"]
