@@ -18,13 +18,16 @@ import pytest
 
 from callarchive.archive import (
     EncryptedObjectStore,
+    InPlaceOutcome,
     MediaKeyring,
     ObjectLockedError,
     ObjectNotFoundError,
     ObjectStore,
     S3Options,
     StoreUnavailableError,
+    encrypt_in_place,
 )
+from callarchive.archive.encryption import SIDECAR_SUFFIX
 from callarchive.archive.object_lock import Lock, needs_retention, translate
 from callarchive.errors import ConfigurationError
 from tests.archive.fixtures import BUCKET, LOCKED_BUCKET, s3_admin
@@ -268,3 +271,54 @@ def test_every_botocore_error_becomes_one_of_ours(error: Exception, expected: ty
     translated = translate(error, key=KEY, bucket=LOCKED_BUCKET)
     assert type(translated) is expected
     assert KEY in str(translated) or LOCKED_BUCKET in str(translated)
+
+
+async def test_a_rotated_media_keys_sidecar_is_locked_as_long_as_its_media(
+    s3_server: S3Options,
+) -> None:
+    prefix = _prefix()
+    admin = s3_admin(s3_server)
+    old, new, newer = (os.urandom(32) for _ in range(3))
+    store = EncryptedObjectStore(_locked_store(s3_server, prefix), MediaKeyring([old]))
+    await store.put(KEY, _once(b"a recording"))
+    until = (_now() + 30 * DAY).replace(microsecond=0)
+    await store.retain(KEY, until, now=_now())
+
+    rotated = EncryptedObjectStore(_locked_store(s3_server, prefix), MediaKeyring([new, old]))
+    assert await rotated.rewrap(KEY)
+
+    sidecar = KEY + SIDECAR_SUFFIX
+    head = _head(admin, prefix, sidecar)
+    assert head["ObjectLockMode"] == "COMPLIANCE"
+    assert head["ObjectLockRetainUntilDate"].astimezone(dt.UTC) == until
+    with pytest.raises(botocore.exceptions.ClientError):
+        admin.delete_object(
+            Bucket=LOCKED_BUCKET, Key=f"{prefix}/{sidecar}", VersionId=head["VersionId"]
+        )
+    # A later rotation puts a new version on top of the locked one, locked the same way.
+    again = EncryptedObjectStore(_locked_store(s3_server, prefix), MediaKeyring([newer, new]))
+    assert await again.rewrap(KEY)
+    assert len(_versions(admin, prefix, sidecar)) == 2
+    assert _head(admin, prefix, sidecar)["ObjectLockMode"] == "COMPLIANCE"
+    assert b"".join([c async for c in await again.read(KEY)]) == b"a recording"
+
+
+async def test_media_encrypted_in_place_stays_locked_as_long(s3_server: S3Options) -> None:
+    prefix = _prefix()
+    admin = s3_admin(s3_server)
+    plain = _locked_store(s3_server, prefix)
+    await plain.put(KEY, _once(b"a recording"))
+    until = (_now() + 30 * DAY).replace(microsecond=0)
+    await plain.retain(KEY, until, now=_now())
+    store = EncryptedObjectStore(plain, MediaKeyring([os.urandom(32)]))
+
+    assert await encrypt_in_place(store, KEY) is InPlaceOutcome.ENCRYPTED
+
+    head = _head(admin, prefix)
+    assert head["ObjectLockMode"] == "COMPLIANCE"
+    assert head["ObjectLockRetainUntilDate"].astimezone(dt.UTC) == until
+    # The unencrypted version stays too, locked, until its own date.
+    assert len(_versions(admin, prefix)) == 2
+    assert b"".join([c async for c in await store.read(KEY)]) == b"a recording"
+    with pytest.raises(ObjectLockedError):
+        await store.delete(KEY)

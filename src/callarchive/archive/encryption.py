@@ -322,8 +322,15 @@ class EncryptedObjectStore(ObjectStore):
         await self._raw.check_lock()
 
     async def retain(self, key: str, until: dt.datetime | None, *, now: dt.datetime) -> bool:
-        # Only the media object: an import writes no sidecar (see `rewrap`).
+        # Only the media object: an import writes no sidecar (`rewrap` locks the ones it writes).
         return await self._raw.retain(key, until, now=now)
+
+    async def retain_like(self, key: str, reference: str) -> bool:
+        return await self._raw.retain_like(key, reference)
+
+    async def overwrite(self, key: str, body: bytes) -> None:
+        # Stored bytes as given, like `move`: only for objects the store itself writes.
+        await self._raw.overwrite(key, body)
 
     async def delete(self, key: str) -> bool:
         deleted = await self._raw.delete(key)
@@ -369,6 +376,12 @@ class EncryptedObjectStore(ObjectStore):
         _, nonce, sealed = _WRAP.unpack(record)
         body = _SIDECAR.pack(SIDECAR_MAGIC, VERSION, self._keyring.primary_id, nonce, sealed)
         sidecar_key = key + SIDECAR_SUFFIX
+        if self._raw.object_lock:
+            # A locked sidecar cannot be deleted: the new one is a new version on top, locked
+            # as long as the media (whose data key it holds), so it cannot be deleted either.
+            await self._raw.overwrite(sidecar_key, body)
+            await self._raw.retain_like(sidecar_key, key)
+            return True
         await self._raw.delete(sidecar_key)
         await self._raw.put(sidecar_key, _once(body))
         return True

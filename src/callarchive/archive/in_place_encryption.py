@@ -8,6 +8,8 @@ read (and of the archive, when given) does it replace the object, as one change 
 or encrypted, never both, never half: the staging copy is only debris, dropped by the next run.
 An object already encrypted is recognised by its header and left as it is, so running again
 is safe and finishes what a run left. Memory stays flat: a 64 KiB chunk and an upload part.
+With object lock, the encrypted version is locked as long as the version it replaces, which
+the server keeps (unencrypted) until its own lock runs out.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ async def encrypt_in_place(
         return InPlaceOutcome.GONE
     version, encrypted = found
     if encrypted:
+        await raw.retain_like(key, key)  # a run killed between its move and its lock
         return InPlaceOutcome.ALREADY_ENCRYPTED
     try:
         plain = await _seal_copy(store, version, staging)
@@ -61,6 +64,9 @@ async def encrypt_in_place(
         await raw.delete(staging)
         return InPlaceOutcome.GONE if current is None else InPlaceOutcome.CHANGED
     await raw.move(staging, key)
+    # With object lock, the encrypted copy is a new version: lock it as long as the old one
+    # (which stays, unencrypted, until its own lock runs out).
+    await raw.retain_like(key, key)
     return InPlaceOutcome.ENCRYPTED
 
 

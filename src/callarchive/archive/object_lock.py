@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import email.utils
 import functools
 from typing import Any
 from urllib.parse import urlsplit
@@ -130,20 +131,42 @@ class ObjectLock:
         )
         return True
 
+    async def retain_like(self, key: str, reference: str) -> bool:
+        """Lock the current version of `key` as long as the longest COMPLIANCE lock of any
+        version of `reference` (a new version of a locked object, a locked object's sidecar);
+        False when nothing needed doing. The server's own clock decides what is past."""
+        await self.check()
+        longest: dt.datetime | None = None
+        now: dt.datetime | None = None
+        for version in await self._versions(reference, markers=False):
+            reply = await self._call(
+                reference,
+                "head_object",
+                Bucket=self._bucket,
+                Key=self._path(reference),
+                VersionId=version,
+            )
+            lock, now = _lock(reply), _server_now(reply)
+            if lock.mode == COMPLIANCE and lock.retain_until is not None:
+                longest = max(longest or lock.retain_until, lock.retain_until)
+        if longest is None or now is None:
+            return False
+        return await self.retain(key, longest, now=now)
+
     async def delete(self, key: str) -> bool:
         """Remove every version of `key` (and its delete markers); False when there was none.
         `ObjectLockedError` when the lock of a version has not run out."""
+        objects = await self._versions(key, markers=False)
+        for version in [*objects, *await self._versions(key, markers=True)]:
+            await self._delete_version(key, version)
+        return bool(objects)
+
+    async def _versions(self, key: str, *, markers: bool) -> list[str]:
+        """The version ids of `key`'s objects, or of its delete markers."""
         path = self._path(key)
         reply = await self._call(key, "list_object_versions", Bucket=self._bucket, Prefix=path)
-        versions = [
-            v["VersionId"]
-            for group in ("Versions", "DeleteMarkers")
-            for v in reply.get(group, [])
-            if v["Key"] == path
-        ]
-        for version in versions:
-            await self._delete_version(key, version)
-        return any(v["Key"] == path for v in reply.get("Versions", []))
+        group = reply.get("DeleteMarkers" if markers else "Versions", [])
+        return [str(v["VersionId"]) for v in group if v["Key"] == path]
 
     async def _delete_version(self, key: str, version: str) -> None:
         try:
@@ -207,6 +230,12 @@ def _lock(reply: dict[str, Any]) -> Lock:
         retain_until=until.astimezone(dt.UTC) if isinstance(until, dt.datetime) else None,
         legal_hold=reply.get("ObjectLockLegalHoldStatus") == "ON",
     )
+
+
+def _server_now(reply: dict[str, Any]) -> dt.datetime | None:
+    """The server's time of a reply (its Date header): locks run out on the server's clock."""
+    date = reply.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    return email.utils.parsedate_to_datetime(date).astimezone(dt.UTC) if date else None
 
 
 def _not_enabled(bucket: str) -> ConfigurationError:

@@ -290,6 +290,21 @@ class ObjectStore:
         except STORE_ERRORS as error:
             raise translate(error, key=source, setting=_SETTING) from error
 
+    async def retain_like(self, key: str, reference: str) -> bool:
+        """With object lock on, lock `key` as long as the longest lock of any version of
+        `reference` (see `ObjectLock.retain_like`); False when nothing was done."""
+        if self._lock is None:
+            return False
+        return await self._lock.retain_like(key, reference)
+
+    async def overwrite(self, key: str, body: bytes) -> None:
+        """Store `body` under `key`, replacing what is there (with object lock: a new version,
+        the earlier ones kept as their locks say)."""
+        try:
+            await obstore.put_async(self._store, key, body, mode="overwrite")
+        except STORE_ERRORS as error:
+            raise translate(error, key=key, setting=_SETTING) from error
+
     async def delete(self, key: str) -> bool:
         """Remove the object under `key` (retention); False when there was none, which is not
         an error: a deletion interrupted after its object went is finished by running again.
