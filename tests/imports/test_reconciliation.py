@@ -174,3 +174,40 @@ def test_a_day_beyond_the_query_reach_is_reconciled_and_reimported_through_detai
     [result] = stored(installation)
     assert result.complete
     assert result.genesys_total == len(truth(installation))
+
+
+def test_conversations_retention_deleted_are_accounted_for_not_missing(
+    installation: Installation,
+) -> None:
+    installation.configure()
+    day = day_of(installation)
+    installation.catch_up()
+    kept = sorted(archived(installation))
+    lost = kept[2]
+    forget(installation, lost)  # gone without retention: still a loss
+    installation.must("retention", "set", "--policy", POLICY, "1")
+    installation.clock.advance(dt.timedelta(days=1).total_seconds())
+    deleted = installation.must("retention", "run").output
+    assert archived(installation) == {}, deleted
+
+    found = installation.cli(*RECONCILE, "--day", day)
+    assert found.exit_code == 1, found.output
+    assert f"deleted by retention {len(kept) - 1}," in found.output
+    assert f"missing: {lost}" in found.output
+    [result] = stored(installation)
+    assert (result.deleted_by_retention, result.missing) == (len(kept) - 1, 1)
+    assert result.archived == 0
+    assert result.genesys_total == len(truth(installation))
+    [message] = missing_alerts(installation)
+    assert lost in message
+    assert not [c for c in kept if c != lost and c in message]
+
+    queued = installation.must(*RECONCILE, "--day", day, "--reimport")
+    assert "1 missing conversation(s) put into the retry buffer" in queued.output
+    installation.must("import", "run", "--policy", POLICY)
+    assert set(archived(installation)) == {lost}  # what retention deleted stays deleted
+    installation.must(*RECONCILE, "--day", day)
+    [result] = stored(installation)
+    assert result.complete
+    assert (result.archived, result.deleted_by_retention) == (1, len(kept) - 1)
+    assert "completeness 100.0 %" in installation.must(*RECONCILE, "--day", day).output

@@ -20,20 +20,26 @@ def conversation(name: str, hour: int) -> Conversation:
 
 
 @pytest.mark.parametrize(
-    ("archived", "buffered", "cursor_hour", "recorded", "verdict"),
+    ("archived", "deleted", "buffered", "cursor_hour", "recorded", "verdict"),
     [
-        ({"c": True}, set(), 24, True, Verdict.ARCHIVED),
-        ({"c": True}, {"c"}, 24, False, Verdict.ARCHIVED),  # archived wins over everything
-        ({"c": False}, {"c"}, 24, True, Verdict.RETRY_BUFFERED),  # media incomplete: buffered
-        ({}, {"c"}, 0, True, Verdict.RETRY_BUFFERED),
-        ({}, set(), 5, True, Verdict.NOT_REACHED),  # starts at the cursor
-        ({}, set(), 24, False, Verdict.SKIPPED_BY_RULES),
-        ({}, set(), 24, True, Verdict.MISSING),
-        ({"c": False}, set(), 24, True, Verdict.MISSING),  # archived without its media
+        ({"c": True}, set(), set(), 24, True, Verdict.ARCHIVED),
+        ({"c": True}, set(), {"c"}, 24, False, Verdict.ARCHIVED),  # archived wins over all
+        ({"c": True}, {"c"}, set(), 24, True, Verdict.ARCHIVED),  # deleted, then re-imported
+        ({}, {"c"}, set(), 24, True, Verdict.DELETED_BY_RETENTION),
+        ({}, {"c"}, {"c"}, 0, True, Verdict.DELETED_BY_RETENTION),
+        ({"c": False}, {"c"}, set(), 24, True, Verdict.DELETED_BY_RETENTION),
+        ({"c": False}, set(), {"c"}, 24, True, Verdict.RETRY_BUFFERED),  # media incomplete
+        ({}, set(), {"c"}, 0, True, Verdict.RETRY_BUFFERED),
+        ({}, set(), set(), 5, True, Verdict.NOT_REACHED),  # starts at the cursor
+        ({}, set(), set(), 24, False, Verdict.SKIPPED_BY_RULES),
+        ({}, set(), set(), 24, True, Verdict.MISSING),
+        ({"c": False}, set(), set(), 24, True, Verdict.MISSING),  # archived without its media
+        ({}, {"other"}, set(), 24, True, Verdict.MISSING),
     ],
 )
 def test_each_conversation_gets_one_verdict_in_order_of_precedence(
     archived: dict[str, bool],
+    deleted: set[str],
     buffered: set[str],
     cursor_hour: int,
     recorded: bool,
@@ -44,12 +50,14 @@ def test_each_conversation_gets_one_verdict_in_order_of_precedence(
         WINDOW,
         [conversation("c", 5)],
         archived=archived,
+        deleted=deleted,
         buffered=buffered,
         cursor=dt.datetime.combine(DAY, dt.time(), dt.UTC) + dt.timedelta(hours=cursor_hour),
         recorded=lambda _: recorded,
     )
     assert [e.verdict for e in found.entries] == [verdict]
-    assert found.complete is (verdict in (Verdict.ARCHIVED, Verdict.SKIPPED_BY_RULES))
+    final = (Verdict.ARCHIVED, Verdict.DELETED_BY_RETENTION, Verdict.SKIPPED_BY_RULES)
+    assert found.complete is (verdict in final)
 
 
 def test_only_conversations_starting_in_the_day_count_and_archive_only_ones_are_apart() -> None:

@@ -9,7 +9,7 @@ import secrets
 from callarchive.archive import AuditFilter, ObjectStore, S3Options, StoreUnavailableError
 from callarchive.retention import RetentionJob
 from tests.archive.fixtures import LOCKED_BUCKET, s3_admin
-from tests.retention.conftest import Setting
+from tests.retention.conftest import NOW, Setting
 
 FIVE_YEARS = 5 * 365
 
@@ -169,3 +169,21 @@ async def test_media_still_under_object_lock_is_kept_and_the_rest_deleted(
     listed = s3_admin(s3_server).list_object_versions(Bucket=LOCKED_BUCKET, Prefix=prefix)
     remaining = {v["Key"].removeprefix(f"{prefix}/") for v in listed.get("Versions", [])}
     assert remaining == set(await _keys(setting, locked.id or 0))
+
+
+async def test_what_retention_deleted_is_read_back_by_source_and_day(setting: Setting) -> None:
+    await setting.archive.retention.set_user_days("joe", 30, actor="admin")
+    day = NOW - dt.timedelta(days=40)
+    gone = [await setting.archived(f"gone-{n}", age_days=40 - n / 24, user="joe") for n in (0, 3)]
+    await setting.archived("kept", age_days=40 - 5 / 24, user="jane")
+    await setting.archived("other-day", age_days=45, user="joe")
+    await RetentionJob(setting.archive, setting.objects, setting.clock).run()
+    assert setting.source.id is not None
+    start, end = day - dt.timedelta(hours=1), day + dt.timedelta(hours=12)
+
+    found = await setting.archive.retention.deleted(setting.source.id, start, end)
+
+    assert found == {c.genesys_id for c in gone} == {"gone-0", "gone-3"}
+    assert await setting.archive.retention.deleted(setting.source.id + 1, start, end) == set()
+    later = await setting.archive.retention.deleted(setting.source.id, end, NOW)
+    assert later == set()

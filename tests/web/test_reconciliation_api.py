@@ -83,3 +83,37 @@ async def test_unknown_names_answer_404_and_other_roles_403(site: Site) -> None:
             assert answer.status_code == 403, login
     async with site.client() as anonymous:
         assert (await anonymous.get("/api/v1/reconciliation")).status_code == 401
+
+
+async def seed_retention_day(site: Site) -> None:
+    """A day whose conversations retention deleted in part after they were archived."""
+    archive = site.archive()
+    try:
+        assert site.source is not None
+        policy = await archive.policies.add(
+            Policy(name="Kept a year", import_sources=(site.source.name,)), actor="t"
+        )
+        await archive.reconciliations.save(
+            DayReconciliation(
+                policy_id=policy.id or 0,
+                import_source_id=site.source.id or 0,
+                day=DAY,
+                started_at=T0,
+                finished_at=T0,
+                genesys_total=10,
+                archived=3,
+                deleted_by_retention=5,
+                skipped_by_rules=2,
+            )
+        )
+    finally:
+        await archive.close()
+
+
+async def test_conversations_deleted_by_retention_count_as_accounted_for(site: Site) -> None:
+    await seed_retention_day(site)
+    async with site.signed_in("officer") as client:
+        [pair] = (await client.get("/api/v1/reconciliation")).json()
+    [day] = pair["days"]
+    assert (day["archived"], day["deleted_by_retention"], day["missing"]) == (3, 5, 0)
+    assert (day["completeness"], day["complete"]) == (1.0, True)

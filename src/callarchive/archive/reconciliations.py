@@ -1,11 +1,11 @@
 """Reconciliations: per policy, import source and day, every recorded conversation accounted for.
 
 A reconciliation asks Genesys again for the recorded voice conversations of a past day and
-says, for each, whether it is archived, skipped by the recording rules, waiting in the retry
-buffer, not reached by the import yet, or missing. This repository keeps one result per pair
-and day (a later reconciliation of the day replaces it), claims a day for the node that
-reconciles it (the row's unique key, as for scheduled runs), and reads what the archive holds
-of a day for the accounting.
+says, for each, whether it is archived, deleted by retention since, skipped by the recording
+rules, waiting in the retry buffer, not reached by the import yet, or missing. This repository
+keeps one result per pair and day (a later reconciliation of the day replaces it), claims a day
+for the node that reconciles it (the row's unique key, as for scheduled runs), and reads what
+the archive holds of a day for the accounting.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ _COUNTS = (
     "not_reached",
     "missing",
     "archive_only",
+    "deleted_by_retention",
 )
 
 
@@ -44,7 +45,8 @@ class Unaccounted:
 class DayReconciliation:
     """The result of reconciling one day of one policy and import source.
 
-    `genesys_total` = archived + skipped_by_rules + retry_buffered + not_reached + missing;
+    `genesys_total` = archived + deleted_by_retention + skipped_by_rules + retry_buffered +
+    not_reached + missing (deleted_by_retention: archived, then deleted past their retention);
     `archive_only` counts archived conversations of the day that Genesys no longer lists.
     `finished_at` is None while the day is being reconciled; `error` says why one failed.
     """
@@ -62,6 +64,7 @@ class DayReconciliation:
     not_reached: int = 0
     missing: int = 0
     archive_only: int = 0
+    deleted_by_retention: int = 0
     missing_conversations: tuple[Unaccounted, ...] = ()
     retry_buffered_conversations: tuple[Unaccounted, ...] = ()
     error: str | None = None
@@ -69,17 +72,20 @@ class DayReconciliation:
 
     @property
     def completeness(self) -> float | None:
-        """The share of Genesys's conversations with a final outcome (archived or skipped by
-        rules), 1.0 for a day without any; None while running or after an error."""
+        """The share of Genesys's conversations with a final outcome (archived, deleted by
+        retention past their retention, or skipped by rules), 1.0 for a day without any; None
+        while running or after an error."""
         if self.finished_at is None or self.error is not None:
             return None
         if self.genesys_total == 0:
             return 1.0
-        return (self.archived + self.skipped_by_rules) / self.genesys_total
+        final = self.archived + self.deleted_by_retention + self.skipped_by_rules
+        return final / self.genesys_total
 
     @property
     def complete(self) -> bool:
-        """True when every conversation of the day is archived or skipped by rules."""
+        """True when every conversation of the day is archived, deleted by retention or
+        skipped by rules."""
         return self.completeness == 1.0
 
 

@@ -7,14 +7,17 @@ periods and whether an active legal hold protects them, in (start, id) order for
 the retention job decides (purely) which go. `delete` removes one conversation row (its
 recordings and partition links go with it) after re-checking the hold in the same transaction,
 and writes the `retention_deleted` audit entry with the Genesys id and the sha256 of every
-recording. The job deletes the media objects first and the row last, so a crash in between
-leaves a row whose objects are already gone, which the next run finishes.
+recording; `deleted` reads those entries back (reconciliation counts what retention deleted as
+kept for as long as it had to be, not missing). The job deletes the media objects first and the
+row last, so a crash in between leaves a row whose objects are already gone, which the next run
+finishes.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -25,6 +28,7 @@ from callarchive.archive.audit import write_entry
 from callarchive.archive.database import translate_errors
 from callarchive.archive.holds import held_among
 from callarchive.archive.schema import (
+    AuditRow,
     ConversationRow,
     PolicyRow,
     RecordingRow,
@@ -34,6 +38,8 @@ from callarchive.archive.schema import (
 )
 from callarchive.configuration import parse_retention_days
 from callarchive.errors import ConfigurationError
+
+DELETED_ACTION = "retention_deleted"  # the audit entry of each deletion
 
 
 def retention_expiry(
@@ -198,11 +204,30 @@ class Retention:
                 session,
                 at=self._context.now(),
                 actor=actor,
-                action="retention_deleted",
+                action=DELETED_ACTION,
                 target=f"conversation:{candidate.conversation_id}",
                 details=_deleted_details(candidate, media, missing_objects),
             )
             return True
+
+    async def deleted(
+        self, import_source_id: int, start: dt.datetime, end: dt.datetime
+    ) -> set[str]:
+        """The Genesys ids of the conversations of an import source with a start in [start,
+        end) that retention deleted, from their `retention_deleted` audit entries (which
+        outlive the rows; reconciliation accounts for them). Only entries written since
+        `start` are read: a conversation is deleted after it started."""
+        found: set[str] = set()
+        async with translate_errors(), self._context.sessions() as session:
+            rows: AsyncIterator[dict[str, Any]] = await session.stream_scalars(
+                select(AuditRow.details)
+                .where(AuditRow.action == DELETED_ACTION, AuditRow.at >= start)
+                .order_by(AuditRow.id)
+            )
+            async for details in rows:
+                if _deleted_in(details, import_source_id, start, end):
+                    found.add(str(details["genesys_conversation_id"]))
+        return found
 
     async def claim_day(self, day: str, *, server: str) -> bool:
         """Claim the retention job of `day` (YYYY-MM-DD) for `server`; False when another run
@@ -253,6 +278,21 @@ async def _shortest_period(session: AsyncSession) -> int | None:
 
 def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _deleted_in(
+    details: dict[str, Any], import_source_id: int, start: dt.datetime, end: dt.datetime
+) -> bool:
+    try:
+        started = _utc(dt.datetime.fromisoformat(str(details["start"])))
+        source = int(details["import_source_id"])
+    except (KeyError, TypeError, ValueError):  # not written by `delete`: not ours to count
+        return False
+    return (
+        source == import_source_id
+        and start <= started < end
+        and "genesys_conversation_id" in details
+    )
 
 
 def _deleted_details(

@@ -505,6 +505,8 @@ class ReconciliationRow(Base):
     not_reached: Mapped[int] = mapped_column(Integer)
     missing: Mapped[int] = mapped_column(Integer)
     archive_only: Mapped[int] = mapped_column(Integer)
+    # Revision v0009_reconciled_retention: archived, then deleted by retention.
+    deleted_by_retention: Mapped[int] = mapped_column(Integer, server_default="0")
     missing_conversations: Mapped[list[dict[str, Any]]] = mapped_column(Json)
     retry_buffered_conversations: Mapped[list[dict[str, Any]]] = mapped_column(Json)
     error: Mapped[str | None] = mapped_column(Text)

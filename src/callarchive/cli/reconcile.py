@@ -156,7 +156,8 @@ def summary(result: DayReconciliation) -> str:
     share = result.completeness
     counts = (
         f"{result.day.isoformat()}: {result.genesys_total} recorded conversations in Genesys; "
-        f"archived {result.archived}, skipped by rules {result.skipped_by_rules}, retry buffer "
+        f"archived {result.archived}, deleted by retention {result.deleted_by_retention}, "
+        f"skipped by rules {result.skipped_by_rules}, retry buffer "
         f"{result.retry_buffered}, not reached by the import yet {result.not_reached}, "
         f"missing {result.missing}"
     )

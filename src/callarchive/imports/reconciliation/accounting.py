@@ -5,14 +5,16 @@ day, the retry buffer, the import cursor and the recording rules, each conversat
 verdict, decided in this order:
 
     archived          in the archive with its media (whatever the rules say today)
+    deleted_by_retention  archived, then deleted by retention past its retention period (the
+                      `retention_deleted` audit entry says so): kept as long as it had to be
     retry_buffered    its CDR waits in the retry buffer (or is in flight in a run)
     not_reached       it starts at or after the import cursor: the import has not got there
     skipped_by_rules  no recorded user took part: the import counts it skipped, by design
     missing           none of these: it should be archived and is not
 
-A day is complete when every conversation is archived or skipped by rules. Archived
-conversations of the day that Genesys no longer lists (deleted there after archiving, On
-Completion Delete) are counted apart (`archive_only`): they are not a loss.
+A day is complete when every conversation is archived, deleted by retention or skipped by
+rules. Archived conversations of the day that Genesys no longer lists (deleted there after
+archiving, On Completion Delete) are counted apart (`archive_only`): they are not a loss.
 """
 
 from __future__ import annotations
@@ -31,10 +33,15 @@ class Verdict(StrEnum):
     """What became of one of Genesys's conversations of the day."""
 
     ARCHIVED = "archived"  # archived with its media
+    DELETED_BY_RETENTION = "deleted_by_retention"  # archived, then deleted past its retention
     RETRY_BUFFERED = "retry_buffered"  # waiting in the retry buffer; the next runs retry it
     NOT_REACHED = "not_reached"  # after the import cursor: not imported yet, not lost
     SKIPPED_BY_RULES = "skipped_by_rules"  # no recorded user took part
     MISSING = "missing"  # should be archived and is not: lost unless re-imported
+
+
+# The verdicts of a conversation that needs nothing more.
+FINAL = frozenset({Verdict.ARCHIVED, Verdict.DELETED_BY_RETENTION, Verdict.SKIPPED_BY_RULES})
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -62,9 +69,8 @@ class DayAccount:
 
     @property
     def complete(self) -> bool:
-        """True when every conversation is archived or skipped by rules."""
-        final = (Verdict.ARCHIVED, Verdict.SKIPPED_BY_RULES)
-        return all(entry.verdict in final for entry in self.entries)
+        """True when every conversation is archived, deleted by retention or skipped by rules."""
+        return all(entry.verdict in FINAL for entry in self.entries)
 
 
 def day_window(day: dt.date, timezone: str) -> Window:
@@ -95,11 +101,13 @@ def account(
     buffered: Collection[str],
     cursor: dt.datetime,
     recorded: Callable[[Conversation], bool],
+    deleted: Collection[str] = (),
 ) -> DayAccount:
     """Each conversation starting inside `window` (the day) accounted for.
 
     `archived` maps the Genesys ids archived with a start in the day to whether their media is
-    complete; `buffered` holds the ids waiting in the retry buffer; `cursor` is how far the
+    complete; `deleted` holds the ids retention deleted (with a start in the day); `buffered`
+    holds the ids waiting in the retry buffer; `cursor` is how far the
     import has got; `recorded` applies the recording rules to one conversation (it is called
     only for conversations that are neither archived, buffered nor beyond the cursor).
     """
@@ -113,7 +121,7 @@ def account(
         Accounted(
             conversation_id=c.conversation_id,
             start=c.conversation_start.astimezone(dt.UTC),
-            verdict=_verdict(c, archived, buffered, cursor, recorded),
+            verdict=_verdict(c, archived, deleted, buffered, cursor, recorded),
         )
         for c in ordered
     )
@@ -121,15 +129,18 @@ def account(
     return DayAccount(day=day, entries=entries, archive_only=extra)
 
 
-def _verdict(
+def _verdict(  # noqa: PLR0917 (one argument per source of the accounting)
     conversation: Conversation,
     archived: Mapping[str, bool],
+    deleted: Collection[str],
     buffered: Collection[str],
     cursor: dt.datetime,
     recorded: Callable[[Conversation], bool],
 ) -> Verdict:
     if archived.get(conversation.conversation_id, False):
         return Verdict.ARCHIVED
+    if conversation.conversation_id in deleted:
+        return Verdict.DELETED_BY_RETENTION
     if conversation.conversation_id in buffered:
         return Verdict.RETRY_BUFFERED
     if conversation.conversation_start >= cursor:
@@ -139,4 +150,4 @@ def _verdict(
     return Verdict.MISSING
 
 
-__all__ = ["Accounted", "DayAccount", "Verdict", "account", "day_window", "due_day"]
+__all__ = ["FINAL", "Accounted", "DayAccount", "Verdict", "account", "day_window", "due_day"]

@@ -187,6 +187,7 @@ class Reconciler:
         archived = await self.archive.reconciliations.archived(
             self.source_id, window.start, window.end
         )
+        deleted = await self.archive.retention.deleted(self.source_id, window.start, window.end)
         cursor = await self._cursor()
         rules = await self._rules()
         users = UserDirectory(
@@ -195,7 +196,9 @@ class Reconciler:
         undecided = [
             c
             for c in listed
-            if not archived.get(c.conversation_id) and c.conversation_id not in buffered
+            if not archived.get(c.conversation_id)
+            and c.conversation_id not in buffered
+            and c.conversation_id not in deleted
         ]
         await users.load(uid for c in undecided for uid in metadata.user_ids(c))
 
@@ -213,6 +216,7 @@ class Reconciler:
             buffered=buffered.keys(),
             cursor=cursor.position,
             recorded=recorded,
+            deleted=deleted,
         )
         if only is None:
             return found
@@ -257,6 +261,7 @@ class Reconciler:
             not_reached=found.count(Verdict.NOT_REACHED),
             missing=found.count(Verdict.MISSING),
             archive_only=len(found.archive_only),
+            deleted_by_retention=found.count(Verdict.DELETED_BY_RETENTION),
             missing_conversations=listed(Verdict.MISSING),
             retry_buffered_conversations=listed(Verdict.RETRY_BUFFERED),
         )

@@ -41,13 +41,19 @@ class DayOut(BaseModel):
     server: str | None
     genesys_total: int = Field(description="recorded voice conversations Genesys lists")
     archived: int
+    deleted_by_retention: int = Field(
+        description="archived, then deleted by retention past their retention period"
+    )
     skipped_by_rules: int
     retry_buffered: int
     not_reached: int = Field(description="after the import cursor: not imported yet")
     missing: int
     archive_only: int = Field(description="archived, no longer listed by Genesys")
     completeness: float | None = Field(
-        description="(archived + skipped by rules) / Genesys's total; None while running or failed"
+        description=(
+            "(archived + deleted by retention + skipped by rules) / Genesys's total; None while "
+            "running or failed"
+        )
     )
     complete: bool
     error: str | None
@@ -76,6 +82,7 @@ def day_out(result: DayReconciliation) -> DayOut:
         server=result.server,
         genesys_total=result.genesys_total,
         archived=result.archived,
+        deleted_by_retention=result.deleted_by_retention,
         skipped_by_rules=result.skipped_by_rules,
         retry_buffered=result.retry_buffered,
         not_reached=result.not_reached,
