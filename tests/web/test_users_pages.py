@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+from urllib.parse import quote
+
 import httpx
 import pytest
 
@@ -55,7 +58,7 @@ async def test_an_administrator_adds_a_user_who_then_signs_in(site: Site) -> Non
         assert added.status_code == 303, added.text
         listing = await client.get("/users")
         assert "Ann Agent" in listing.text
-        page = await client.get("/users/ann")
+        page = await client.get("/users/edit/ann")
         assert "A password is set." in page.text
         assert 'value="Europe/Paris"' in page.text
         for answer in (listing, page):
@@ -78,9 +81,9 @@ async def test_an_administrator_adds_a_user_who_then_signs_in(site: Site) -> Non
 
 async def test_an_administrator_edits_a_user_and_sets_a_new_password(site: Site) -> None:
     async with site.signed_in("admin") as client:
-        token = await token_of(client, "/users/joe")
+        token = await token_of(client, "/users/edit/joe")
         answer = await client.post(
-            "/users/joe",
+            "/users/edit/joe",
             data={
                 **user_form(login="ignored", name="Joe B", role="supervisor", supervisor=""),
                 "recorded": "",
@@ -127,20 +130,48 @@ async def test_a_wrong_item_is_shown_next_to_its_field_and_nothing_is_stored(
         assert await stored_user(site, "ann") is None
 
 
+@pytest.mark.parametrize("login", ["new", "extensions", "team/ann", "ann?x#1", "delete"])
+async def test_any_login_opens_saves_and_deletes_through_its_page(site: Site, login: str) -> None:
+    async with site.signed_in("admin") as client:
+        token = await token_of(client, "/users/new")
+        added = await client.post(
+            "/users/new", data={**user_form(login=login), "csrf_token": token}
+        )
+        assert added.status_code == 303, added.text
+        listing = await client.get("/users")
+        link = listing.text.split(">" + html.escape(login) + "</a>", 1)[0].rsplit('href="', 1)[1]
+        page = await client.get(html.unescape(link.split('"', 1)[0]))
+        assert page.status_code == 200
+        assert f'value="{html.escape(login)}"' in page.text
+        saved = await client.post(
+            f"/users/edit/{quote(login, safe='')}",
+            data={**user_form(name="Renamed"), "csrf_token": token},
+        )
+        assert saved.status_code == 303, saved.text
+        user = await stored_user(site, login)
+        assert user is not None
+        assert user.name == "Renamed"
+        deleted = await client.post(
+            f"/users/delete/{quote(login, safe='')}", data={"csrf_token": token}
+        )
+        assert deleted.status_code == 303, deleted.text
+    assert await stored_user(site, login) is None
+
+
 async def test_a_user_without_recordings_is_deleted_but_oneself_is_not(site: Site) -> None:
     async with site.signed_in("admin") as client:
         token = await token_of(client)
         await client.post("/users/new", data={**user_form(), "csrf_token": token})
-        deleted = await client.post("/users/ann/delete", data={"csrf_token": token})
+        deleted = await client.post("/users/delete/ann", data={"csrf_token": token})
         assert deleted.status_code == 303
-        self_delete = await client.post("/users/admin/delete", data={"csrf_token": token})
+        self_delete = await client.post("/users/delete/admin", data={"csrf_token": token})
         assert self_delete.status_code == 409
         assert "you cannot delete your own account" in self_delete.text
-        recorded = await client.post("/users/jane/delete", data={"csrf_token": token})
+        recorded = await client.post("/users/delete/jane", data={"csrf_token": token})
         assert recorded.status_code == 409
         assert "conversations are recorded for" in recorded.text
         demote = await client.post(
-            "/users/admin",
+            "/users/edit/admin",
             data={**user_form(name="Admin", role="agent", password=""), "csrf_token": token},
         )
         assert demote.status_code == 422
@@ -198,7 +229,7 @@ async def test_extensions_are_added_and_deleted(site: Site) -> None:
 @pytest.mark.parametrize("login", ["officer", "boss", "pat"])
 async def test_only_administrators_open_users_and_extensions(site: Site, login: str) -> None:
     async with site.signed_in(login) as client:
-        for path in ("/users", "/users/new", "/users/jane", "/users/extensions"):
+        for path in ("/users", "/users/new", "/users/edit/jane", "/users/extensions"):
             assert (await client.get(path)).status_code == 403, path
         for path in ("/api/v1/users", "/api/v1/users/jane", "/api/v1/extensions"):
             assert (await client.get(path)).status_code == 403, path
@@ -212,7 +243,7 @@ async def test_a_post_without_the_csrf_token_is_refused(site: Site) -> None:
     async with site.signed_in("admin") as client:
         form = await client.post("/users/new", data=user_form())
         api = await client.post("/api/v1/users", json=user_form())
-        gone = await client.post("/users/joe/delete")
+        gone = await client.post("/users/delete/joe")
     assert (form.status_code, api.status_code, gone.status_code) == (403, 403, 403)
     assert await stored_user(site, "ann") is None
     assert await stored_user(site, "joe") is not None

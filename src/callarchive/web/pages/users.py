@@ -8,6 +8,7 @@ The extension routes come first, so `/users/extensions` is not read as a login.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Request
@@ -147,7 +148,7 @@ async def _user_page(
         help=USER_HELP,
         can_sign_in=bool(account and account.password_hash),
         extensions=await state.archive.extensions.list(user=user.login) if user else [],
-        action=f"/users/{user.login}" if user else "/users/new",
+        action=user_url(user.login) if user else "/users/new",
     )
 
 
@@ -183,6 +184,11 @@ async def _save(request: Request, viewer: Viewer, stored: User | None) -> Respon
             status_code=422,
         )
     return RedirectResponse(f"/users?done={'added' if stored is None else 'saved'}", 303)
+
+
+def user_url(login: str, action: str = "edit") -> str:
+    """The page of the user `login` (any login: `new`, `extensions`, or one with `/` or `?`)."""
+    return f"/users/{action}/{quote(login, safe='')}"
 
 
 async def _stored(request: Request, login: str) -> User:
@@ -223,19 +229,19 @@ async def add_user(request: Request, viewer: Administrator) -> Response:
     return await _save(request, viewer, None)
 
 
-@router.get("/users/{login}")
+@router.get("/users/edit/{login:path}")
 async def user_page(request: Request, viewer: Administrator, login: str) -> Response:
     user = await _stored(request, login)
     account = await web_state(request).archive.accounts.get(login)
     return await _user_page(request, viewer, user=user, values=user_values(user, account))
 
 
-@router.post("/users/{login}")
+@router.post("/users/edit/{login:path}")
 async def change_user(request: Request, viewer: Administrator, login: str) -> Response:
     return await _save(request, viewer, await _stored(request, login))
 
 
-@router.post("/users/{login}/delete")
+@router.post("/users/delete/{login:path}")
 async def delete_user(request: Request, viewer: Administrator, login: str) -> Response:
     user = await _stored(request, login)
     try:
@@ -253,4 +259,4 @@ async def delete_user(request: Request, viewer: Administrator, login: str) -> Re
     return RedirectResponse("/users?done=deleted", status_code=303)
 
 
-__all__ = ["router", "user_values"]
+__all__ = ["router", "user_url", "user_values"]
