@@ -218,6 +218,9 @@ def _make_client(s3: S3Options) -> Any:
             retries={"max_attempts": 3, "mode": "standard"},
             connect_timeout=10,
             read_timeout=60,
+            # As obstore addresses a server named by CALLARCHIVE_S3_ENDPOINT_URL (MinIO, Ceph):
+            # the bucket in the path, not in the host name.
+            s3={"addressing_style": "path" if s3.endpoint_url else "auto"},
         ),
     )
 
