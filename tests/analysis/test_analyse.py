@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from callarchive.analysis import UndecodableMediaError, analyse
+from callarchive.analysis.decoding import BLOCK_SECONDS, TELEPHONE_RATE, Decoded, blocks
 from tests.analysis.synthetic import signal, write
 
 CUSTOMER = [(0.5, 3.0), (6.0, 9.5)]
@@ -115,3 +116,27 @@ def test_a_file_without_audio_samples_is_undecodable(tmp_path: Path) -> None:
         empty.setframerate(8000)
     with pytest.raises(UndecodableMediaError, match="no audio"):
         analyse(path)
+
+
+@pytest.mark.parametrize(
+    ("rate", "container", "codec"),
+    [(8000, "wav", "pcm_mulaw"), (16000, "wav", "pcm_f32le"), (48000, "ogg", "libopus")],
+)
+def test_blocks_are_two_seconds_whatever_the_packets(
+    tmp_path: Path, rate: int, container: str, codec: str
+) -> None:
+    """The voice detector's thresholds follow blocks: cut at whole blocks, not at packets
+    (WAV packets of 64 KiB hold four seconds of mu-law, Opus packets 20 ms)."""
+    path = write(
+        tmp_path / f"call.{container}",
+        signal([CUSTOMER, AGENT], SECONDS, rate=rate),
+        rate=rate,
+        container=container,
+        codec=codec,
+    )
+    decoded = Decoded()
+    sizes = [block.samples.shape[1] for block in blocks(path, decoded)]
+    per_block = round(BLOCK_SECONDS * TELEPHONE_RATE)
+    assert sizes[:-1] == [per_block] * (len(sizes) - 1)
+    assert 0 < sizes[-1] <= per_block
+    assert sum(sizes) == pytest.approx(decoded.samples * TELEPHONE_RATE / decoded.rate, abs=1)

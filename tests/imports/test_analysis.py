@@ -60,11 +60,15 @@ async def _peaks(installation: Installation, genesys_ids: Sequence[str]) -> list
         return found
 
 
-@pytest.mark.parametrize("codec", ["WAV", "OGG_OPUS"])
+# `batch` analyses the local copy it downloaded (or transcoded locally, MP3), not a read-back.
+@pytest.mark.parametrize(
+    ("strategy", "codec"),
+    [("transcode", "WAV"), ("transcode", "OGG_OPUS"), ("batch", "WAV"), ("batch", "MP3")],
+)
 def test_imported_conversations_carry_the_audio_analysis(
-    installation: Installation, codec: str
+    installation: Installation, strategy: str, codec: str
 ) -> None:
-    installation.configure(codec=codec)
+    installation.configure(codec=codec, fetch_strategy=strategy)
     installation.catch_up()
     truth = expected(installation, codec)
     archived = {r["platform_call_id"]: r for r in installation.exported()}
@@ -109,10 +113,11 @@ async def _alerts_and_search(installation: Installation) -> tuple[list[Any], lis
         return alerts, [c.genesys_id for c in noisy]
 
 
+@pytest.mark.parametrize("strategy", ["transcode", "batch"])
 def test_an_undecodable_recording_is_archived_with_an_alert_and_no_figures(
-    installation: Installation,
+    installation: Installation, strategy: str
 ) -> None:
-    installation.configure(codec="WAV")
+    installation.configure(codec="WAV", fetch_strategy=strategy)
     truth = expected(installation, "WAV")
     broken = next(c for c in truth.values() if len(c["recordings"]) == 1)
     asyncio.run(_plant(installation, broken, b"RIFF\x00\x00\x00\x00WAVE not audio at all"))

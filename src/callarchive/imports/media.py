@@ -5,7 +5,8 @@ source's codec and downloads every media URI. `batch` submits batch downloads of
 conversations, downloads each result in the trunk's codec and transcodes locally when the codec
 differs; a conversation the batch leaves out (sensitive data without the permission, an error
 message, an archived recording) falls back to `transcode`. Both verify what they stored by
-reading it back.
+reading it back. `batch` downloads into the store and a local file at once, and analyses the
+local file (given a `MediaAnalyser`): the stored bytes are read back once, to verify them.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from callarchive.genesys import (
     Recording as GenesysRecording,
 )
 from callarchive.imports import transcoding
+from callarchive.imports.analysing import ANALYSES, MediaAnalyser
 
 log = structlog.get_logger("callarchive.imports")
 
@@ -51,6 +53,9 @@ TRANSFERS = 8
 # stereo PCM at 8 kHz (Genesys's WAV, its largest format); plus headers and container overhead.
 MAX_BYTES_PER_SECOND = 64_000
 MEDIA_SLACK_BYTES = 1024 * 1024
+# Local copies of downloaded media (`batch`) on the scratch disk at once: those being
+# transferred and those waiting for or under analysis.
+LOCAL_COPIES = TRANSFERS + ANALYSES
 PLAYABLE = frozenset({"AVAILABLE", "RESTORED", None})
 CHUNK = 256 * 1024
 
@@ -89,13 +94,16 @@ class MediaFetcher:
         clock: Clock,
         *,
         scratch: Path | None = None,
+        analyser: MediaAnalyser | None = None,
     ) -> None:
         self._client = client
         self._objects = objects
         self._clock = clock
         self._scratch = scratch
+        self._analyser = analyser
         self.batch_submissions = 0
         self._transfers = asyncio.Semaphore(TRANSFERS)
+        self._local_copies = asyncio.Semaphore(LOCAL_COPIES)
 
     # -- transcode strategy ----------------------------------------------------------------
 
@@ -257,38 +265,48 @@ class MediaFetcher:
             recording_id,
             target.codec,
         )
+        local: Path | None = None  # the stored bytes' local copy (None: stored by an earlier run)
         duration_ms: int | None = None  # unknown when an earlier run stored the object
-        async with (
-            self._transfers,
-            self._scratch_dir() as folder,
-            self._objects.upload(key) as upload,
-        ):
-            if upload.stored is None:
-                original = folder / "original"
-                await self._download_to_file(url, original, target.max_bytes)
-                info = await anyio.to_thread.run_sync(transcoding.probe, original)
-                duration_ms = info.duration_ms
-                source = original
-                if not transcoding.matches(info, target.codec):
-                    source = folder / f"converted.{target.codec.file_extension}"
-                    await anyio.to_thread.run_sync(
-                        transcoding.transcode, original, source, target.codec
-                    )
-                await _copy_into(source, upload)
-        stored = await self._verified(upload)
-        await self._locked(target, key)
-        return Recording(
-            recording_id=recording_id,
-            codec=target.codec,
-            object_key=key,
-            size=stored.size,
-            sha256=stored.sha256,
-            duration_ms=duration_ms,
-            channels=2,
-        )
+        async with self._local_copies, self._scratch_dir() as folder:
+            async with self._transfers, self._objects.upload(key) as upload:
+                if upload.stored is None:
+                    local, duration_ms = await self._download_result(url, folder, target, upload)
+            stored = await self._verified(upload)
+            await self._locked(target, key)
+            recording = Recording(
+                recording_id=recording_id,
+                codec=target.codec,
+                object_key=key,
+                size=stored.size,
+                sha256=stored.sha256,
+                duration_ms=duration_ms,
+                channels=2,
+            )
+            if local is None or self._analyser is None:
+                return recording
+            return await self._analyser.of_file(recording, local)
 
-    async def _download_to_file(self, url: str, path: Path, max_bytes: int | None) -> None:
-        sink = _FileSink(path)
+    async def _download_result(
+        self, url: str, folder: Path, target: Target, upload: MediaUpload
+    ) -> tuple[Path, int | None]:
+        """Download into the upload and a local file at once; when the media is not in the
+        target codec, transcode the file and store that instead. The local file holding the
+        stored bytes, and the media's duration."""
+        original = folder / "original"
+        await self._download_to_file(url, original, target.max_bytes, also=upload)
+        info = await anyio.to_thread.run_sync(transcoding.probe, original)
+        if transcoding.matches(info, target.codec):
+            return original, info.duration_ms
+        await upload.reset()
+        converted = folder / f"converted.{target.codec.file_extension}"
+        await anyio.to_thread.run_sync(transcoding.transcode, original, converted, target.codec)
+        await _copy_into(converted, upload)
+        return converted, info.duration_ms
+
+    async def _download_to_file(
+        self, url: str, path: Path, max_bytes: int | None, *, also: MediaSink
+    ) -> None:
+        sink = _FileSink(path, also=also)
         try:
             await self._client.download(url, sink, max_bytes=max_bytes)
         finally:
@@ -301,17 +319,20 @@ class MediaFetcher:
 
 
 class _FileSink:
-    """A media sink writing to a local file."""
+    """A media sink writing to a local file and to another sink (the upload) at once."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, also: MediaSink) -> None:
         self._file = path.open("wb")
+        self._also = also
 
     async def write(self, chunk: bytes) -> None:
         self._file.write(chunk)
+        await self._also.write(chunk)
 
     async def reset(self) -> None:
         self._file.seek(0)
         self._file.truncate()
+        await self._also.reset()
 
     def close(self) -> None:
         self._file.close()

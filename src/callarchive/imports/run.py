@@ -64,9 +64,6 @@ RETRY_BATCH = 25
 # Genesys to transcode (the recordings list holds up to maxWaitMs): to use the whole request
 # budget (5 a second) while each waits about 2 s, a dozen or more must be under way.
 CONCURRENCY = 24
-# Recordings analysed at once: the analysis is CPU-bound, and each holds decoding buffers, so
-# more than a few only add memory (a batch of 500 once ran 40 at a time).
-ANALYSES = 4
 BATCHES_IN_FLIGHT = 2  # batch jobs downloading at once (each up to BATCH_SIZE conversations)
 # A retried CDR's start may be given to the second (CDRs written by hand, from the export); the
 # details query matches conversations whose lifetime overlaps the interval.
@@ -146,8 +143,8 @@ class ImportRun:
         self.location = location
         self.folders = pair_folders(policy.id, source.id)
         self.buffer = RetryBuffer(work, self.folders)
-        self.media = MediaFetcher(client, objects, clock, scratch=scratch)
         self.analyser = MediaAnalyser(objects, scratch=scratch)
+        self.media = MediaFetcher(client, objects, clock, scratch=scratch, analyser=self.analyser)
         self.users = UserDirectory(client, clock, dt.timedelta(minutes=source.cache_lifetime_min))
         self.partitions = PartitionBackfill(
             archive=archive,
@@ -163,7 +160,6 @@ class ImportRun:
         # which a burst of a few hundred concurrent saves on a busy machine outlasts.
         self._writes = asyncio.Lock()
         self._batches = asyncio.Semaphore(BATCHES_IN_FLIGHT)
-        self._analyses = asyncio.Semaphore(ANALYSES)
         self._started = clock.now()
         self._entries: list[BatchReportEntry] = []
         # Conversations Genesys protects from deletion (None: unknown, so nothing is deleted).
@@ -471,8 +467,7 @@ class ImportRun:
             return
         assert item.match is not None  # noqa: S101 - classified before fetching
         assert item.sides is not None  # noqa: S101
-        async with self._analyses:
-            measured = await self.analyser.measure(outcome)
+        measured = await self.analyser.measure(outcome)
         archived = dataclasses.replace(
             metadata.build(
                 conversation,
