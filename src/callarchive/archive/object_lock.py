@@ -276,7 +276,7 @@ def translate(error: Exception, *, key: str, bucket: str) -> CallarchiveError:
     return ConfigurationError(
         f"the store refused {key!r} ({code}: {message}); object lock needs the permissions "
         "s3:GetBucketObjectLockConfiguration, s3:PutObjectRetention, s3:GetObjectRetention, "
-        "s3:ListBucketVersions and s3:DeleteObjectVersion on the media bucket",
+        "s3:GetObjectVersion, s3:ListBucketVersions and s3:DeleteObjectVersion on the media bucket",
         field=SETTING,
     )
 
