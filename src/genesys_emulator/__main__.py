@@ -147,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         uvicorn.Config(
             create_app(config),
             log_level="warning",
+            date_header=False,  # the emulator's clock dates every answer
             ssl_certfile=args.tls_cert,
             ssl_keyfile=args.tls_key,
             ssl_ca_certs=args.tls_client_ca,

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import anyio
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -31,7 +32,7 @@ from genesys_emulator.analytics import Interval, QueryError
 from genesys_emulator.audio import FORMATS, MediaCache, plan_speech
 from genesys_emulator.auth import Client, Clients, Token
 from genesys_emulator.bandwidth import Link, ThrottledFileResponse
-from genesys_emulator.clock import Clock, parse_iso, to_iso
+from genesys_emulator.clock import Clock, DateHeader, parse_iso, to_iso
 from genesys_emulator.config import EmulatorConfig
 from genesys_emulator.faults import Fault, FaultKind, Faults
 from genesys_emulator.ground_truth import GroundTruth
@@ -1047,7 +1048,7 @@ def create_app(config: EmulatorConfig, clock: Clock | None = None) -> Starlette:
         Route("/_emulator/calls", emulator.calls_endpoint, methods=["POST"]),
         Route("/_emulator/clients", emulator.clients_endpoint, methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[Middleware(DateHeader, clock=emulator.clock)])
 
     async def not_found(request: Request, exc: Exception) -> Response:
         del exc

@@ -1,9 +1,16 @@
-"""The emulator's clock: real time plus an offset that tests move forward instead of sleeping."""
+"""The emulator's clock: real time plus an offset that tests move forward instead of sleeping.
+
+Every answer carries the clock's time in its `Date` header, as an HTTP origin server with a clock
+must (RFC 9110, section 6.6.1): clients can tell Genesys's time from their own.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+from email.utils import format_datetime
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class Clock:
@@ -42,3 +49,26 @@ def parse_iso(text: str) -> dt.datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC)
+
+
+class DateHeader:
+    """ASGI middleware: the `Date` header of every answer, from `clock` (the server's own, if
+    any, is replaced: run uvicorn with `date_header=False`)."""
+
+    def __init__(self, app: ASGIApp, clock: Clock) -> None:
+        self._app = app
+        self._clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+
+        async def dated(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                stamp = format_datetime(self._clock.now(), usegmt=True).encode()
+                message = {**message, "headers": [*headers, (b"date", stamp)]}
+            await send(message)
+
+        await self._app(scope, receive, dated)

@@ -96,6 +96,7 @@ def serve(
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     port = sock.getsockname()[1]
+    uvicorn_options.setdefault("date_header", False)  # the emulator's clock dates every answer
     server = uvicorn.Server(
         uvicorn.Config(create_app(config), log_level="warning", **uvicorn_options)
     )

@@ -244,4 +244,3 @@ async def test_a_scheduler_started_with_the_clock_behind_its_claims_goes_on_from
     second = Recorder()
     await _tick_for(_scheduler(archive, clock, second, "node-1"), clock, 11)
     assert _slots(first) + _slots(second) == ["01 10:00", "01 10:05", "01 10:10", "01 10:15"]
-

@@ -30,6 +30,8 @@ class AlertKind(StrEnum):
     # Reconciliation found recorded conversations of a past day neither archived, skipped by
     # rules nor in the retry buffer.
     CONVERSATIONS_MISSING = "conversations_missing"
+    # The system clock is ahead of Genesys Cloud's: windows end at Genesys's time instead.
+    CLOCK_AHEAD = "clock_ahead"
 
     @property
     def heading(self) -> str:
@@ -69,6 +71,7 @@ _TITLES = {
     AlertKind.RETRY_FILE_REJECTED: "Conversation failed to import",
     AlertKind.MEDIA_UNDECODABLE: "Conversation failed to import",
     AlertKind.CONVERSATIONS_MISSING: "Conversations missing from the archive",
+    AlertKind.CLOCK_AHEAD: "System clock ahead of Genesys Cloud",
 }
 _SEVERITIES = {
     AlertKind.BATCH_RETRIEVAL_FAILED: Severity.ERROR,
@@ -81,6 +84,7 @@ _SEVERITIES = {
     AlertKind.RETRY_FILE_REJECTED: Severity.ERROR,
     AlertKind.MEDIA_UNDECODABLE: Severity.WARNING,
     AlertKind.CONVERSATIONS_MISSING: Severity.ERROR,
+    AlertKind.CLOCK_AHEAD: Severity.WARNING,
 }
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -133,6 +134,15 @@ class GenesysClient:
         self._media = media
         self._login = login
         self.tokens = tokens
+        self._server_time: dt.datetime | None = None
+
+    def server_time(self) -> dt.datetime | None:
+        """Genesys's time: the latest `Date` of its API answers so far (None before the first).
+
+        Whole seconds, so at most a second behind Genesys's clock when it was sent; a system
+        clock that leapt ahead is told from it.
+        """
+        return self._server_time
 
     async def __aenter__(self) -> GenesysClient:
         return self
@@ -153,6 +163,7 @@ class GenesysClient:
             response = await self._api.request(method, path, **kwargs)
         except httpx.TransportError as error:
             raise _transport_error(error, endpoint) from error
+        self._note_date(response.headers.get("date"))
         log.debug(
             "genesys_request_sent",
             endpoint=endpoint,
@@ -160,6 +171,12 @@ class GenesysClient:
             correlation_id=response.headers.get("inin-correlation-id"),
         )
         return response
+
+    def _note_date(self, header: str | None) -> None:
+        """Keep the newest `Date` header (RFC 9110, 6.6.1) as Genesys's time."""
+        date = _http_date(header)
+        if date is not None and (self._server_time is None or date > self._server_time):
+            self._server_time = date
 
     async def _json(
         self,
@@ -609,6 +626,17 @@ def _only(conversation_ids: Sequence[str]) -> dict[str, Any]:
         for cid in conversation_ids
     ]
     return {"conversationFilters": [{"type": "or", "predicates": predicates}]}
+
+
+def _http_date(header: str | None) -> dt.datetime | None:
+    """An HTTP `Date` header as a UTC time; None when absent or not a date."""
+    if not header:
+        return None
+    try:
+        date = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return date.astimezone(dt.UTC) if date.tzinfo is not None else None
 
 
 def _last_query_page(count: int, received: int, page_size: int, total_hits: int | None) -> bool:

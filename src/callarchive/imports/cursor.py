@@ -89,8 +89,11 @@ def parse(
     if now is not None and cursor.position > now + dt.timedelta(minutes=5):
         raise CursorError(
             f"{source} timestamp {match['ts']} lies in the future "
-            f"(now {now:%Y.%m.%d %H:%M:%S} UTC); set it to a time before the failure, "
-            "as the maintenance procedure says"
+            f"(now {now:%Y.%m.%d %H:%M:%S} UTC): either this server's clock moved backwards "
+            "since the cursor was written (check its time synchronisation, NTP; the import "
+            "goes on once the clock has passed the cursor, and nothing is lost meanwhile), or "
+            "the cursor was set in the future (set it to a time before the failure, as the "
+            "maintenance procedure says)"
         )
     return cursor
 

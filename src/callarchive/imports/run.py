@@ -54,7 +54,7 @@ from callarchive.imports.partitions import PartitionBackfill
 from callarchive.imports.report import Outcome, notification_text
 from callarchive.imports.retry_buffer import Cdr, RetryBuffer, RetryReason
 from callarchive.imports.users import UserDirectory
-from callarchive.imports.window import Window, needs_async_job, next_window
+from callarchive.imports.window import Window, horizon, needs_async_job, next_window
 from callarchive.rules import RuleBook, RuleMatch, compile_patterns
 
 log = structlog.get_logger("callarchive.imports")
@@ -68,6 +68,11 @@ BATCHES_IN_FLIGHT = 2  # batch jobs downloading at once (each up to BATCH_SIZE c
 # A retried CDR's start may be given to the second (CDRs written by hand, from the export); the
 # details query matches conversations whose lifetime overlaps the interval.
 RETRY_START_SLACK = dt.timedelta(seconds=1)
+# How far the system clock may be ahead of Genesys's (its `Date`, whole seconds) before the run
+# says so in an alert; the window never ends past Genesys's own horizon either way.
+CLOCK_AHEAD_TOLERANCE = dt.timedelta(minutes=1)
+# How far the horizon may fall behind the cursor before the run logs that the clock went back.
+CLOCK_BEHIND_TOLERANCE = dt.timedelta(seconds=2)
 
 
 class RunStatus(enum.StrEnum):
@@ -182,13 +187,15 @@ class ImportRun:
             cursor = await self._cursor()
         except CursorError as error:
             return await self._stop(AlertKind.CURSOR_INVALID, str(error))
+        now = self.clock.now()
         window = next_window(
             cursor.position,
-            self.clock.now(),
+            now,
             batch=dt.timedelta(minutes=self.source.batch_duration_min),
             max_recording_length=dt.timedelta(minutes=self.source.max_recording_length_min),
             availability_delay=dt.timedelta(minutes=self.source.availability_delay_min),
         )
+        self._note_clock_behind(cursor, now)
         log.info(
             "run_started",
             policy_id=self.policy_id,
@@ -257,6 +264,55 @@ class ImportRun:
             horizon_reached=window.end < full,
         )
 
+    def _horizon(self, now: dt.datetime) -> dt.datetime:
+        return horizon(
+            now,
+            max_recording_length=dt.timedelta(minutes=self.source.max_recording_length_min),
+            availability_delay=dt.timedelta(minutes=self.source.availability_delay_min),
+        )
+
+    def _note_clock_behind(self, cursor: Cursor, now: dt.datetime) -> None:
+        """Log when the horizon lies behind the cursor: the clock was set back since the cursor
+        was written. Nothing is due until it passes the cursor again; the cursor stays."""
+        behind = cursor.position - self._horizon(now)
+        if behind > CLOCK_BEHIND_TOLERANCE:
+            log.warning(
+                "clock_behind_cursor",
+                policy_id=self.policy_id,
+                import_source_id=self.source_id,
+                cursor=cursor.position.isoformat(),
+                now=now.isoformat(),
+                behind_s=round(behind.total_seconds(), 3),
+            )
+
+    async def _within_genesys_time(self, window: Window) -> Window:
+        """`window`, ending no later than the horizon of Genesys's own time (its answers'
+        `Date`): a system clock that leapt ahead must not carry the cursor past conversations
+        that have not happened yet, or not ended, in Genesys."""
+        server = self.client.server_time()
+        if server is None:
+            return window
+        now = self.clock.now()
+        if now - server > CLOCK_AHEAD_TOLERANCE:
+            log.warning(
+                "clock_ahead_of_genesys",
+                now=now.isoformat(),
+                genesys=server.isoformat(),
+                ahead_s=round((now - server).total_seconds()),
+            )
+            await self._alert(
+                AlertKind.CLOCK_AHEAD,
+                f"this server's clock ({now:%Y-%m-%d %H:%M:%S} UTC) is {now - server} ahead of "
+                f"Genesys Cloud's ({server:%Y-%m-%d %H:%M:%S} UTC); the import goes no further "
+                "than Genesys's time allows, so nothing is passed over, but check the time "
+                "synchronisation (NTP) of this server",
+            )
+        # Date has whole seconds: Genesys's time is up to a second later than it says.
+        limit = self._horizon(server + dt.timedelta(seconds=1))
+        if window.end <= limit:
+            return window
+        return Window(start=window.start, end=max(window.start, limit))
+
     async def _cursor(self) -> Cursor:
         data = await self.work.get(self.folders.cursor)
         if data is None:
@@ -297,6 +353,7 @@ class ImportRun:
             found = await self._by_job(window.start, window.end, ())
         else:
             found = [c async for c in self.client.query_conversations(window.start, window.end)]
+        window = await self._within_genesys_time(window)
         inside = [c for c in found if window.start <= c.conversation_start < window.end]
         return sorted(inside, key=lambda c: (c.conversation_start, c.conversation_id)), window
 
