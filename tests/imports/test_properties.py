@@ -201,6 +201,39 @@ def test_successive_windows_tile_time_within_their_limits(
 
 
 @given(
+    batch_min=st.integers(1, 7 * 24 * 60),
+    length_min=st.integers(0, 1000),
+    delay_min=st.integers(0, 1000),
+    jumps=st.lists(st.integers(-3 * 24 * 60, 3 * 24 * 60), min_size=1, max_size=40),
+)
+def test_windows_stay_sane_while_the_clock_jumps_back_and_forth(
+    batch_min: int, length_min: int, delay_min: int, jumps: list[int]
+) -> None:
+    """The clock set forward and back by up to three days at a time: the cursor never moves
+    back, windows never overlap nor leave a gap, never exceed the batch duration, and never
+    end past the horizon of the clock at the time."""
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    now, cursor = start, start
+    for jump in jumps:
+        now += jump * MINUTE
+        limit = horizon(
+            now, max_recording_length=length_min * MINUTE, availability_delay=delay_min * MINUTE
+        )
+        window = next_window(
+            cursor,
+            now,
+            batch=batch_min * MINUTE,
+            max_recording_length=length_min * MINUTE,
+            availability_delay=delay_min * MINUTE,
+        )
+        assert window.start == cursor
+        assert window.start <= window.end <= window.start + batch_min * MINUTE
+        assert window.end <= max(cursor, limit)
+        assert window.empty == (limit <= cursor)
+        cursor = window.end
+
+
+@given(
     start=ANY_TIME.filter(lambda t: t.year < 9999),
     hours=st.integers(0, 24 * 30),
     days_back=st.integers(0, 400),
