@@ -322,3 +322,18 @@ async def test_media_encrypted_in_place_stays_locked_as_long(s3_server: S3Option
     assert b"".join([c async for c in await store.read(KEY)]) == b"a recording"
     with pytest.raises(ObjectLockedError):
         await store.delete(KEY)
+
+
+async def test_a_legal_hold_refuses_deletion_until_it_is_taken_off(s3_server: S3Options) -> None:
+    prefix = _prefix()
+    store = _locked_store(s3_server, prefix)
+    await store.put(KEY, _once(b"a recording"))
+
+    assert await store.hold(KEY, on=True)
+    assert not await store.hold(KEY, on=True)  # already on
+    assert _head(s3_admin(s3_server), prefix)["ObjectLockLegalHoldStatus"] == "ON"
+    with pytest.raises(ObjectLockedError, match="legal hold"):
+        await store.delete(KEY)
+
+    assert await store.hold(KEY, on=False)
+    assert await store.delete(KEY)

@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+import botocore.exceptions
+import pytest
+
 from callarchive.archive import AuditFilter, ObjectStore, S3Options, StoreUnavailableError
 from callarchive.retention import RetentionJob
 from tests.archive.fixtures import LOCKED_BUCKET, s3_admin
@@ -187,3 +190,41 @@ async def test_what_retention_deleted_is_read_back_by_source_and_day(setting: Se
     assert await setting.archive.retention.deleted(setting.source.id + 1, start, end) == set()
     later = await setting.archive.retention.deleted(setting.source.id, end, NOW)
     assert later == set()
+
+
+async def test_legal_holds_are_mirrored_on_the_objects_and_lifted_on_release(
+    setting: Setting, s3_server: S3Options
+) -> None:
+    """Past its retention and with no retention lock left, a held conversation's media is still
+    refused to the administrator (an S3 legal hold); released, the next run deletes it."""
+    prefix = secrets.token_hex(6)
+    setting.objects = ObjectStore.from_url(
+        f"s3://{LOCKED_BUCKET}/{prefix}", s3=s3_server, object_lock=True
+    )
+    held = await setting.archived("held", age_days=FIVE_YEARS + 2)
+    holds = setting.archive.holds
+    await holds.create(
+        "Case 42", reason="SEC inquiry", actor="ann", conversation_ids=[held.id or 0]
+    )
+    admin = s3_admin(s3_server)
+    keys = await _keys(setting, held.id or 0)
+
+    outcome = await RetentionJob(setting.archive, setting.objects, setting.clock).run()
+
+    assert outcome.conversations == ()
+    for key in keys:
+        head = admin.head_object(Bucket=LOCKED_BUCKET, Key=f"{prefix}/{key}")
+        assert head["ObjectLockLegalHoldStatus"] == "ON"
+        with pytest.raises(botocore.exceptions.ClientError) as refused:
+            admin.delete_object(
+                Bucket=LOCKED_BUCKET, Key=f"{prefix}/{key}", VersionId=head["VersionId"]
+            )
+        assert refused.value.response["Error"]["Code"] == "AccessDenied"
+
+    await holds.request_release("Case 42", actor="ann")
+    await holds.approve_release("Case 42", actor="bob")
+    outcome = await RetentionJob(setting.archive, setting.objects, setting.clock).run()
+
+    assert [c.genesys_id for c in outcome.conversations] == ["held"]
+    listed = admin.list_object_versions(Bucket=LOCKED_BUCKET, Prefix=prefix)
+    assert listed.get("Versions", []) == []

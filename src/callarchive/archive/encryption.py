@@ -328,6 +328,13 @@ class EncryptedObjectStore(ObjectStore):
     async def retain_like(self, key: str, reference: str) -> bool:
         return await self._raw.retain_like(key, reference)
 
+    async def hold(self, key: str, *, on: bool) -> bool:
+        changed = await self._raw.hold(key, on=on)
+        sidecar = key + SIDECAR_SUFFIX  # holds the data key after a rotation: held the same
+        if await self._raw.size(sidecar) is not None:
+            changed = await self._raw.hold(sidecar, on=on) or changed
+        return changed
+
     async def overwrite(self, key: str, body: bytes) -> None:
         # Stored bytes as given, like `move`: only for objects the store itself writes.
         await self._raw.overwrite(key, body)

@@ -131,6 +131,24 @@ class ObjectLock:
         )
         return True
 
+    async def hold(self, key: str, *, on: bool) -> bool:
+        """Put an S3 legal hold on the current version of `key` (`on`), or take it off; False
+        when it already was so. While on, the server refuses to delete that version even past
+        its retention date; anyone allowed s3:PutObjectLegalHold can take it off."""
+        await self.check()
+        current = await self.lock_of(key)
+        if current.legal_hold == on:
+            return False
+        await self._call(
+            key,
+            "put_object_legal_hold",
+            Bucket=self._bucket,
+            Key=self._path(key),
+            VersionId=current.version_id,
+            LegalHold={"Status": "ON" if on else "OFF"},
+        )
+        return True
+
     async def retain_like(self, key: str, reference: str) -> bool:
         """Lock the current version of `key` as long as the longest COMPLIANCE lock of any
         version of `reference` (a new version of a locked object, a locked object's sidecar);
@@ -181,10 +199,11 @@ class ObjectLock:
             )
             if not lock.locked:  # refused for another reason: permissions
                 raise
-            until = lock.retain_until.isoformat() if lock.retain_until else "a legal hold ends"
+            until = lock.retain_until.isoformat() if lock.retain_until else "?"
+            why = "an S3 legal hold" if lock.legal_hold else f"object lock until {until}"
             raise ObjectLockedError(
-                f"the store refuses to delete {key!r}: it is under object lock until {until}; "
-                "retention deletes it once the lock has run out"
+                f"the store refuses to delete {key!r}: it is under {why}; retention deletes it "
+                "once that has ended"
             ) from None
 
     def _path(self, key: str) -> str:
@@ -276,7 +295,8 @@ def translate(error: Exception, *, key: str, bucket: str) -> CallarchiveError:
     return ConfigurationError(
         f"the store refused {key!r} ({code}: {message}); object lock needs the permissions "
         "s3:GetBucketObjectLockConfiguration, s3:PutObjectRetention, s3:GetObjectRetention, "
-        "s3:GetObjectVersion, s3:ListBucketVersions and s3:DeleteObjectVersion on the media bucket",
+        "s3:GetObjectVersion, s3:ListBucketVersions, s3:DeleteObjectVersion, s3:PutObjectLegalHold "
+        "and s3:GetObjectLegalHold on the media bucket",
         field=SETTING,
     )
 

@@ -290,6 +290,13 @@ class ObjectStore:
         except STORE_ERRORS as error:
             raise translate(error, key=source, setting=_SETTING) from error
 
+    async def hold(self, key: str, *, on: bool) -> bool:
+        """With object lock on, put an S3 legal hold on the object under `key` (`on`) or take
+        it off; False when nothing was done (off, or already so)."""
+        if self._lock is None:
+            return False
+        return await self._lock.hold(key, on=on)
+
     async def retain_like(self, key: str, reference: str) -> bool:
         """With object lock on, lock `key` as long as the longest lock of any version of
         `reference` (see `ObjectLock.retain_like`); False when nothing was done."""

@@ -6,8 +6,10 @@ already gone is not an error), then delete its row with the `retention_deleted` 
 one transaction (which checks the holds again). A crash between the two leaves a row whose
 objects are gone; the next run selects it again and finishes it. A dry run decides the same
 and deletes nothing. A store or database failure stops the job; what it deleted stays deleted.
-A conversation whose media the store refuses to delete because an object lock is still in force
-(its retention was shortened after the import) is kept and counted; a later run deletes it.
+With object lock, each run first mirrors the legal holds on the media objects
+(`sync_object_holds`); a conversation whose media the store refuses to delete because an object
+lock is still in force (its retention was shortened after the import) is kept and counted, and
+a later run deletes it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import structlog
 
 from callarchive.archive import Archive, Candidate, ObjectLockedError, ObjectStore
 from callarchive.clock import Clock
+from callarchive.retention.object_holds import sync_object_holds
 from callarchive.retention.selection import due
 
 log = structlog.get_logger("callarchive.retention")
@@ -65,6 +68,8 @@ class RetentionJob:
         """Delete (or, dry run, list) every conversation past its retention now; a dry run
         stops after `limit` when given (a preview)."""
         now = self._clock.now()
+        if not dry_run:
+            await sync_object_holds(self._archive, self._objects)
         gone: list[Candidate] = []
         held = deleted_objects = missing_objects = locked = 0
         after: tuple[dt.datetime, int] | None = None
