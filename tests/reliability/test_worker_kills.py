@@ -16,12 +16,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from callarchive.archive import S3Options
 from tests.archive.fixtures import POSTGRES_URL
 from tests.imports.conftest import InstallationFactory
-from tests.reliability.cluster import CODEC, NODES, Cluster, database_on
+from tests.reliability.cluster import CODEC, NODES, Cluster, database_on, libpq
 from tests.scheduling.processes import Fleet, Process, fleet
 
 SEED = 50
@@ -85,4 +86,16 @@ def test_fifty_sigkills_across_three_workers_lose_nothing_and_duplicate_nothing(
                 assert cluster.lost_or_doubled(truth) == [], f"after {len(kills)} kills"
         cluster.wait_caught_up(timeout=90)
         assert [p.stop(signal.SIGTERM) for p in live.values()] == [0, 0, 0]
+        retries = sum(
+            e.get("event") == "stalled_job_retried" for p in workers.processes for e in p.events
+        )
     assert cluster.violations(truth) == []
+    # Each job taken over from a killed worker raised its alert (a rescuer killed between
+    # putting the job back and raising the alert may leave one out).
+    with psycopg.connect(libpq(cluster.installation.database_url)) as connection:
+        alerts = connection.execute(
+            "SELECT count(*) FROM alerts WHERE kind = 'import_taken_over'"
+        ).fetchone()
+    assert retries >= 1
+    assert alerts is not None
+    assert 1 <= alerts[0] <= retries

@@ -129,6 +129,9 @@ def test_three_workers_import_once_and_take_over_a_killed_workers_job(
             for e in p.events
             if e.get("event") == "job_started"
         }
+        retries = sum(
+            e.get("event") == "stalled_job_retried" for p in workers.processes for e in p.events
+        )
     # Pinned to node-b and node-c: never run on node-a.
     assert {name for name, policy in started if policy == PINNED} <= {"node-b", "node-c"}
     assert {policy for _, policy in started} == {POLICY, PINNED}
@@ -144,8 +147,22 @@ def test_three_workers_import_once_and_take_over_a_killed_workers_job(
             "SELECT args->>'policy_id', args->>'import_source_id', args->>'due_at', count(*) "
             "FROM procrastinate.procrastinate_jobs GROUP BY 1, 2, 3"
         ).fetchall()
+        taken_over = connection.execute(
+            "SELECT title, severity, message, policy_id FROM alerts WHERE kind = %s",
+            ("import_taken_over",),
+        ).fetchall()
     assert jobs
     assert all(count == 1 for *_, count in jobs), jobs
+    # The operator hears of the stopped server: an alert per job taken over (the victim may
+    # have run both policies' jobs), naming the policy and saying what happened.
+    assert len(taken_over) == retries, taken_over
+    assert {(title, severity) for title, severity, *_ in taken_over} == {
+        ("Import taken over from a stopped server", "Warning")
+    }
+    message = next(m for _, _, m, _ in taken_over if f"policy '{POLICY}'" in m)
+    assert "no heartbeat" in message
+    assert "another server takes it over" in message
+    assert all(policy is not None for *_, policy in taken_over)
 
 
 @pytest.mark.slow

@@ -32,6 +32,8 @@ class AlertKind(StrEnum):
     CONVERSATIONS_MISSING = "conversations_missing"
     # The system clock is ahead of Genesys Cloud's: windows end at Genesys's time instead.
     CLOCK_AHEAD = "clock_ahead"
+    # A server stopped (no heartbeat) while it ran an import; another server takes it over.
+    IMPORT_TAKEN_OVER = "import_taken_over"
 
     @property
     def heading(self) -> str:
@@ -72,6 +74,7 @@ _TITLES = {
     AlertKind.MEDIA_UNDECODABLE: "Conversation failed to import",
     AlertKind.CONVERSATIONS_MISSING: "Conversations missing from the archive",
     AlertKind.CLOCK_AHEAD: "System clock ahead of Genesys Cloud",
+    AlertKind.IMPORT_TAKEN_OVER: "Import taken over from a stopped server",
 }
 _SEVERITIES = {
     AlertKind.BATCH_RETRIEVAL_FAILED: Severity.ERROR,
@@ -85,6 +88,7 @@ _SEVERITIES = {
     AlertKind.MEDIA_UNDECODABLE: Severity.WARNING,
     AlertKind.CONVERSATIONS_MISSING: Severity.ERROR,
     AlertKind.CLOCK_AHEAD: Severity.WARNING,
+    AlertKind.IMPORT_TAKEN_OVER: Severity.WARNING,
 }
 
 

@@ -33,9 +33,10 @@ from procrastinate.schema import SchemaManager
 from procrastinate.tasks import Task
 from sqlalchemy import make_url
 
+from callarchive.alerts import Alert, Alerter, AlertKind, ArchiveAlertSink
 from callarchive.archive import Archive
 from callarchive.clock import Clock, sleep_unless
-from callarchive.configuration import Server
+from callarchive.configuration import Policy, Server
 from callarchive.errors import CallarchiveError, ConfigurationError
 from callarchive.scheduling.due import DueRun
 from callarchive.scheduling.node import STALE_AFTER, is_alive
@@ -196,6 +197,7 @@ async def recover_stalled(
     )
     for job in jobs:
         policy_id, source_id = _pair(job)
+        policy: Policy | None = None
         try:
             policy = await archive.policies.get_by_id(policy_id)
             queue = await dispatcher.queue_for(policy.servers, (policy_id, source_id))
@@ -210,8 +212,46 @@ async def recover_stalled(
             await _abandon(app, job, str(error), stalled_after_s=stalled_after_s)
             continue
         log.warning("stalled_job_retried", job=job.id, queue=queue, worker=job.worker_id)
+        await _alert_taken_over(
+            archive, dispatcher, job, policy=policy, queue=queue, stalled_after_s=stalled_after_s
+        )
         recovered += 1
     return recovered
+
+
+async def _alert_taken_over(
+    archive: Archive,
+    dispatcher: QueueDispatcher,
+    job: Job,
+    *,
+    policy: Policy | None,
+    queue: str,
+    stalled_after_s: float,
+) -> None:
+    """Raise "Import taken over from a stopped server" for a job put back on a queue: a killed,
+    crashed or cut-off node is a fault an operator must hear of, even though nothing is lost."""
+    policy_id, source_id = _pair(job)
+    dead = await dispatcher.dead_servers()
+    stopped = f" ({', '.join(dead)} stopped answering)" if dead else ""
+    name = f"'{policy.name}'" if policy else f"#{policy_id}"
+    message = (
+        f"The import of policy {name} (import source #{source_id}) stopped on the server "
+        f"running it: no heartbeat for {stalled_after_s:g} s{stopped}. It was put back on the "
+        f"queue '{queue}' and another server takes it over; the window it was in is done "
+        "again, and what was archived already is not archived twice. Check why that server "
+        "stopped (killed, crashed, out of memory or cut off from PostgreSQL)."
+    )
+    alert = Alert(
+        kind=AlertKind.IMPORT_TAKEN_OVER,
+        message=message,
+        details={"job": job.id, "worker": job.worker_id, "queue": queue, "stopped": dead},
+        policy_id=policy_id if policy else None,
+        import_source_id=source_id if policy else None,
+    )
+    try:
+        await Alerter(ArchiveAlertSink(archive)).raise_(alert)
+    except CallarchiveError as error:
+        log.warning("alert_not_raised", kind=alert.kind.value, error=str(error))
 
 
 async def requeue_orphans(app: App, dispatcher: QueueDispatcher, archive: Archive) -> int:
