@@ -101,6 +101,16 @@ async def test_tokens_revoked_mid_run_are_replaced(emulator: RunningEmulator) ->
         assert client.tokens.fetched == 2
 
 
+async def test_a_client_whose_every_new_token_is_rejected_fails_after_three_renewals(
+    make_emulator: EmulatorFactory,
+) -> None:
+    emulator = make_emulator(faults="token-revocation:1.0")
+    async with connect(settings_for(emulator), clock=EmulatorClock(emulator)) as client:
+        with pytest.raises(AuthenticationError, match="even after renewing"):
+            await client.user(emulator.ground_truth()["users"][0]["id"])
+        assert client.tokens.fetched == 4  # the first token and three renewals
+
+
 async def test_wrong_secret_is_an_authentication_error_without_the_secret(
     emulator: RunningEmulator,
 ) -> None:

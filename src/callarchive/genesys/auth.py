@@ -2,8 +2,9 @@
 
 Client-credentials tokens have no refresh token: a new one is requested from the
 Authentication URL (`POST /oauth/token`, Basic auth, `grant_type=client_credentials`). The token
-is cached encrypted in the work store so that runs reuse it, renewed ahead of its expiry and once
-when the API answers 401; a lock makes concurrent requests share one renewal.
+is cached encrypted in the work store so that runs reuse it, renewed ahead of its expiry and
+when the API answers 401 (at most three times for one request); a lock makes concurrent
+requests share one renewal.
 """
 
 from __future__ import annotations
@@ -247,8 +248,15 @@ def _token_error(
     )
 
 
+# Renewals one request may need: a token can be revoked again (an administrator revoking the
+# client's tokens, say) while the requests rejected with the previous one are sent again with
+# the new one. New tokens rejected this many times in a row mean the client itself is refused.
+MAX_RENEWALS = 3
+
+
 class BearerAuth(httpx.Auth):
-    """Adds the bearer token; on 401, renews it once and sends the request again."""
+    """Adds the bearer token; on 401, renews it and sends the request again (at most
+    `MAX_RENEWALS` times, so a client Genesys keeps refusing fails instead of looping)."""
 
     def __init__(self, provider: TokenProvider) -> None:
         self._provider = provider
@@ -261,8 +269,14 @@ class BearerAuth(httpx.Auth):
         response = yield request
         # A 401 without Genesys's correlation id did not come from Genesys (a proxy, say):
         # a new token would not help.
-        if response.status_code == 401 and "inin-correlation-id" in response.headers:
+        renewals = 0
+        while (
+            response.status_code == 401
+            and "inin-correlation-id" in response.headers
+            and renewals < MAX_RENEWALS
+        ):
             log.info("token_rejected", path=request.url.path)
             token = await self._provider.renew(token)
             request.headers["Authorization"] = f"Bearer {token.value}"
-            yield request
+            renewals += 1
+            response = yield request
