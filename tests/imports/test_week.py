@@ -3,7 +3,8 @@ day, and fault profiles are switched on and off between days.
 
 After every day nothing behind the cursor is lost (archived or in the retry buffer); after a day
 without faults the import has caught up again (the cursor within one window of the horizon, the
-retry buffer empty); at the end the archive is the ground truth, once.
+retry buffer empty); at the end the archive is the ground truth, once, and reconciliation finds
+every day of the week complete.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from tests.imports.completeness import (
     cursor_position,
 )
 from tests.imports.conftest import TODAY, InstallationFactory
+from tests.imports.harness import POLICY, SOURCE
 from tests.imports.test_fault_profiles import CODEC, lost
 
 DAY_S = 86_400
@@ -57,3 +59,11 @@ def test_a_week_of_live_traffic_with_faults_on_some_days_ends_with_the_ground_tr
     assert len(installation.exported()) > 5 * 24 * 0.5 / 2, "a week of traffic"
     stats = installation.emulator.stats()
     assert sum(r["count"] for r in stats["requests"] if r["status"] >= 500) > 0, "faults fired"
+    # Reconciliation asks Genesys again for each day of the week: every one is complete.
+    for day in range(len(WEEK)):
+        date = (TODAY + dt.timedelta(days=day)).isoformat()
+        found = installation.must(
+            "reconcile", "--source", SOURCE, "--policy", POLICY, "--day", date
+        ).output
+        assert "missing 0" in found, (date, found)
+        assert "completeness 100.0 %" in found, (date, found)
