@@ -140,3 +140,19 @@ async def test_batch_reports_since_a_time_come_without_their_lines_when_asked(
         since=T0 + dt.timedelta(hours=1), with_entries=False, limit=100
     )
     assert [r.imported for r in recent] == [2, 1]
+
+
+async def test_the_actions_of_the_audit_log_are_listed_once_each_in_order(
+    archive: Archive,
+) -> None:
+    assert await archive.audit.actions() == []
+    for n in range(40):
+        action = ("recording_played", "signed_in", "a_first", "zz_last", "user_added")[n % 5]
+        await archive.audit.record(actor="robot", action=action, target=str(n))
+    assert await archive.audit.actions() == [
+        "a_first",
+        "recording_played",
+        "signed_in",
+        "user_added",
+        "zz_last",
+    ]

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, event, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from callarchive.archive._context import Context
 from callarchive.archive.database import translate_errors
@@ -110,12 +110,23 @@ class AuditLog:
             return int(found or 0)
 
     async def actions(self) -> list[str]:
-        """Every action the log holds, sorted (for a filter's choices)."""
+        """Every action the log holds, sorted (for a filter's choices).
+
+        A loose index scan: each step asks the action index for the least action after the
+        previous one, so the cost grows with the number of actions, not of entries (a
+        `SELECT DISTINCT` reads every entry of a log that records every playback)."""
+        step = aliased(AuditRow)
+        found = select(func.min(AuditRow.action).label("action")).cte("found", recursive=True)
+        found = found.union_all(
+            select(
+                select(func.min(step.action)).where(step.action > found.c.action).scalar_subquery()
+            ).where(found.c.action.is_not(None))
+        )
         async with translate_errors(), self._context.sessions() as session:
-            found = await session.scalars(
-                select(AuditRow.action).distinct().order_by(AuditRow.action)
+            actions = await session.scalars(
+                select(found.c.action).where(found.c.action.is_not(None)).order_by(found.c.action)
             )
-            return list(found)
+            return list(actions)
 
     # Defined last: annotations after it in the class body would take `list` for this method.
     async def list(

@@ -430,7 +430,8 @@ class AuditRow(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     actor: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(64))
+    # Revision v0010_audit_action_index: the filter's list of actions steps through it.
+    action: Mapped[str] = mapped_column(String(64), index=True)
     target: Mapped[str] = mapped_column(String(400))
     details: Mapped[dict[str, Any]]
     # Revision v0007_seals: the audit chain, `link = sha256(previous link || sha256(canonical
