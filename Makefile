@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # proxy, and the headless Chromium that the web UI tests drive through Playwright.
 DEBIAN_PACKAGES := tinyproxy-bin chromium
 
-.PHONY: demo test lint typecheck pytest setup debian services clean bench bench-catchup bench-memory
+.PHONY: demo test lint typecheck pytest setup debian services clean bench bench-catchup bench-memory bench-soak
 
 setup: $(STAMP)
 
@@ -66,6 +66,12 @@ bench-catchup: setup
 
 bench-memory: setup
 	$(BIN)/python bench/importer.py memory $(BENCH_FLAGS)
+
+# Weeks of live traffic in one long-lived node (bench/soak.py): lag and memory day after day.
+SOAK_DAYS ?= 28
+
+bench-soak: setup
+	$(BIN)/python bench/soak.py --days $(SOAK_DAYS) $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
