@@ -11,6 +11,7 @@ import pytest
 from callarchive.genesys import (
     GenesysClient,
     GenesysPermissionError,
+    GenesysUnavailableError,
     MediaNotReadyError,
     NotFoundError,
     connect,
@@ -87,6 +88,53 @@ async def test_query_pages_on_without_total_hits_until_a_short_page(
         if row["endpoint"].endswith("details/query")
     )
     assert pages == len(found) // page_size + 1  # the last one short (or empty)
+
+
+@pytest.mark.parametrize("max_results", [30, 8])
+async def test_an_interval_with_more_conversations_than_a_query_pages_through_is_split(
+    make_emulator: EmulatorFactory, max_results: int
+) -> None:
+    emulator = make_emulator()
+    end = DAY_START + dt.timedelta(days=1, milliseconds=7)  # halves fall between milliseconds
+    expected = recorded_voice(emulator.ground_truth(), DAY_START, end)
+    assert len(expected) > 3 * max_results  # a split and splits of halves
+    async with connect(settings_for(emulator), clock=EmulatorClock(emulator)) as genesys:
+        found = [
+            c
+            async for c in genesys.query_conversations(
+                DAY_START, end, page_size=4, max_results=max_results
+            )
+        ]
+    started = [c.conversation_id for c in found if DAY_START <= c.conversation_start < end]
+    assert started == expected  # each once, in order, none left out
+    assert len({c.conversation_id for c in found}) == len(found)
+    queried = [
+        row for row in emulator.stats()["requests"] if row["endpoint"].endswith("details/query")
+    ]
+    assert sum(row["count"] for row in queried) > len(found) // 4  # the halves were asked
+
+
+async def test_an_interval_too_full_to_split_further_is_an_error(
+    make_emulator: EmulatorFactory,
+) -> None:
+    emulator = make_emulator()
+    recorded = [
+        (dt.datetime.fromisoformat(c["start"]), dt.datetime.fromisoformat(c["end"]))
+        for c in emulator.ground_truth()["conversations"]
+        if c["voice"] and c["recorded"] and c["end"]
+    ]
+    # An instant two recorded conversations are both in progress: a millisecond there holds 2.
+    instant = next(
+        later for later, _ in recorded if any(s < later < e for s, e in recorded if s != later)
+    )
+    async with connect(settings_for(emulator), clock=EmulatorClock(emulator)) as genesys:
+        with pytest.raises(GenesysUnavailableError, match="more than one details query"):
+            [
+                c
+                async for c in genesys.query_conversations(
+                    instant, instant + dt.timedelta(milliseconds=1), page_size=1, max_results=1
+                )
+            ]
 
 
 async def test_details_job_returns_the_conversations_with_partition_attributes(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, TypeVar
@@ -59,6 +59,9 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 FORMAT_IDS = ("WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3", "NONE")
 QUERY_PAGE_SIZE = 100
 MAX_QUERY_RESULTS = 100_000
+# The shortest interval a details query over too many conversations is split down to.
+MIN_SPLIT = dt.timedelta(seconds=1)
+QUERY_ENDPOINT = "POST /api/v2/analytics/conversations/details/query"
 MAX_BATCH_ITEMS = 100
 MAX_PROTECTION_QUERY = 100
 USERS_PER_LOOKUP = 100
@@ -244,15 +247,60 @@ class GenesysClient:
         *,
         page_size: int = QUERY_PAGE_SIZE,
         conversation_ids: Sequence[str] = (),
+        max_results: int = MAX_QUERY_RESULTS,
     ) -> AsyncIterator[Conversation]:
         """Voice conversations with a recording whose lifetime overlaps [start, end).
 
         Pages until `totalHits` is reached, or, when an answer leaves it out (the model makes
         it optional), until a page shorter than `page_size`; a page that comes back empty
         before `totalHits`, or that repeats the previous one (a paging loop), is an error
-        rather than a silent end or an endless loop.
+        rather than a silent end or an endless loop. An interval holding more conversations
+        than one query may page through (`max_results`, Genesys's 100,000) is queried in two
+        halves, each yielding the conversations that start in it (those that started before
+        `start` come with the first), so a conversation spanning the middle comes once.
         """
-        endpoint = "POST /api/v2/analytics/conversations/details/query"
+        pages = self._query_pages(start, end, page_size, conversation_ids, max_results)
+        first = await anext(pages, None)
+        if first is None:
+            return
+        if first.total_hits is not None and first.total_hits > max_results:
+            await pages.aclose()
+            middle = start + (end - start) / 2
+            # Whole milliseconds, as intervals are sent: each half then asks for exactly it.
+            middle -= dt.timedelta(microseconds=middle.microsecond % 1000)
+            if end - start < MIN_SPLIT or middle <= start:
+                raise GenesysUnavailableError(
+                    f"{first.total_hits} conversations between {start} and {end}: more than "
+                    f"one details query may page through ({max_results})",
+                    endpoint=QUERY_ENDPOINT,
+                )
+            log.info("query_split", start=start, end=end, total_hits=first.total_hits)
+            for first_half in (True, False):
+                async for conversation in self.query_conversations(
+                    start if first_half else middle,
+                    middle if first_half else end,
+                    page_size=page_size,
+                    conversation_ids=conversation_ids,
+                    max_results=max_results,
+                ):
+                    if (conversation.conversation_start < middle) == first_half:
+                        yield conversation
+            return
+        for conversation in first.conversations:
+            yield conversation
+        async for page in pages:
+            for conversation in page.conversations:
+                yield conversation
+
+    async def _query_pages(
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        page_size: int,
+        conversation_ids: Sequence[str],
+        max_results: int,
+    ) -> AsyncGenerator[QueryPage, None]:
+        """The details query's pages over [start, end), checked (see `query_conversations`)."""
         body: dict[str, Any] = {
             "interval": interval(start, end),
             "order": "asc",
@@ -261,20 +309,21 @@ class GenesysClient:
             **_only(conversation_ids),
         }
         previous: list[str] = []
-        last_page = MAX_QUERY_RESULTS // page_size
+        last_page = max_results // page_size
         for number in range(1, last_page + 1):
             body["paging"] = {"pageSize": page_size, "pageNumber": number}
             page, _ = await self._json(
                 "POST",
                 "/api/v2/analytics/conversations/details/query",
-                endpoint,
+                QUERY_ENDPOINT,
                 QueryPage,
                 json=body,
             )
             ids = [c.conversation_id for c in page.conversations]
             if ids and ids == previous:
                 raise GenesysUnavailableError(
-                    f"page {number} repeats page {number - 1}: paging loop", endpoint=endpoint
+                    f"page {number} repeats page {number - 1}: paging loop",
+                    endpoint=QUERY_ENDPOINT,
                 )
             previous = ids
             received = (number - 1) * page_size
@@ -282,15 +331,14 @@ class GenesysClient:
                 raise GenesysUnavailableError(
                     f"page {number} is empty though Genesys counts {page.total_hits} "
                     f"conversations ({received} received)",
-                    endpoint=endpoint,
+                    endpoint=QUERY_ENDPOINT,
                 )
-            for conversation in page.conversations:
-                yield conversation
+            yield page
             if _last_query_page(len(ids), number * page_size, page_size, page.total_hits):
                 return
         raise GenesysUnavailableError(
-            f"more than {MAX_QUERY_RESULTS} conversations in one interval: query shorter windows",
-            endpoint=endpoint,
+            f"more than {max_results} conversations in one interval: query shorter windows",
+            endpoint=QUERY_ENDPOINT,
         )
 
     async def submit_details_job(
