@@ -15,13 +15,14 @@ import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
 from callarchive import logs
-from callarchive.archive import Archive
+from callarchive.archive import Archive, DatabaseUnavailableError, StoreUnavailableError
 from callarchive.cli.running import Node, listening_socket, minimum_severity
 from callarchive.configuration import ImportSource, Policy
 from callarchive.errors import ConfigurationError
 from callarchive.imports import RunResult, RunStatus
 from callarchive.monitoring import Metrics
 from callarchive.scheduling import WindowRunner, execute_pair
+from callarchive.scheduling.jobs import OUTAGE_RETRIES, outage_pause
 from tests.alerts.receivers import syslog_listener, wait_for, webhook
 from tests.imports.completeness import (
     assert_archive_is_ground_truth,
@@ -164,6 +165,7 @@ async def test_an_interrupted_job_finishes_its_window_and_stops_cleanly(
             server=node.server,
             open_pair=_interrupting(node, interrupt, windows),  # type: ignore[arg-type]
             stopping=node.stopping,
+            clock=configured.clock,
         )
         assert len(results) == 1
         [first] = results
@@ -189,11 +191,93 @@ async def test_an_interrupted_job_finishes_its_window_and_stops_cleanly(
             server=node.server,
             open_pair=node.open_pair,
             stopping=asyncio.Event(),
+            clock=configured.clock,
         )
         assert rest[0].window is not None
         assert rest[0].window.start == first.window.end
         assert rest[-1].caught_up
     assert_archive_is_ground_truth(await asyncio.to_thread(configured.exported), truth, CODEC)
+
+
+def _failing_first(
+    node: Node, failures: list[Exception]
+) -> contextlib.AbstractAsyncContextManager[WindowRunner]:
+    """node.open_pair, whose next windows raise `failures` (one each) before running."""
+
+    @contextlib.asynccontextmanager
+    async def opened(policy: Policy, source: ImportSource) -> AsyncIterator[WindowRunner]:
+        async with node.open_pair(policy, source) as window:
+
+            async def failing() -> RunResult:
+                if failures:
+                    raise failures.pop(0)
+                return await window()
+
+            yield failing
+
+    return opened  # type: ignore[return-value]
+
+
+async def test_windows_failing_on_an_outage_are_tried_again_by_the_same_job(
+    configured: Installation,
+) -> None:
+    truth = configured.emulator.ground_truth(formats=CODEC)
+    failures: list[Exception] = [
+        StoreUnavailableError("the store failed on 'x' (connection refused)"),
+        DatabaseUnavailableError("the database is unavailable or busy (connection refused)"),
+    ]
+    async with running_node(configured) as (node, archive):
+        policy = await archive.policies.get(POLICY)
+        source = await archive.import_sources.get(SOURCE)
+        results = await execute_pair(
+            archive,
+            policy.id or 0,
+            source.id or 0,
+            server=node.server,
+            open_pair=_failing_first(node, failures),  # type: ignore[arg-type]
+            stopping=asyncio.Event(),
+            clock=configured.clock,
+        )
+    assert failures == []
+    assert results[-1].caught_up
+    assert results[-1].status is RunStatus.COMPLETED
+    # Tried again after a second, then two: the same job, not the next slot of the schedule.
+    assert configured.clock.slept[:2] == [outage_pause(0), outage_pause(1)] == [1.0, 2.0]
+    assert_archive_is_ground_truth(await asyncio.to_thread(configured.exported), truth, CODEC)
+
+
+@pytest.mark.parametrize(
+    ("retried", "pause"),
+    [(0, 1.0), (1, 2.0), (4, 16.0), (5, 30.0), (OUTAGE_RETRIES - 1, 30.0), (OUTAGE_RETRIES, None)],
+)
+def test_the_pause_before_trying_a_window_again_doubles_up_to_half_a_minute_then_gives_up(
+    retried: int, pause: float | None
+) -> None:
+    assert outage_pause(retried) == pause
+
+
+async def test_a_job_gives_up_on_a_long_outage_and_leaves_it_to_the_next_slot(
+    configured: Installation,
+) -> None:
+    failures: list[Exception] = [
+        DatabaseUnavailableError("the database is unavailable (connection refused)")
+    ] * (OUTAGE_RETRIES + 1)
+    async with running_node(configured) as (node, archive):
+        policy = await archive.policies.get(POLICY)
+        source = await archive.import_sources.get(SOURCE)
+        results = await execute_pair(
+            archive,
+            policy.id or 0,
+            source.id or 0,
+            server=node.server,
+            open_pair=_failing_first(node, failures),  # type: ignore[arg-type]
+            stopping=asyncio.Event(),
+            clock=configured.clock,
+        )
+    assert results == []
+    assert failures == []  # tried OUTAGE_RETRIES times after the first
+    assert len(configured.clock.slept) == OUTAGE_RETRIES
+    assert sum(configured.clock.slept) < 10 * 60  # minutes, not the rest of the day
 
 
 async def test_a_nodes_alerts_go_to_the_channels_its_settings_name(

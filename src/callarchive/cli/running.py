@@ -165,6 +165,7 @@ class Node:
             server=self.server,
             open_pair=self.open_pair,
             stopping=self.stopping,
+            clock=self.wired.clock,
         )
 
     @contextlib.asynccontextmanager

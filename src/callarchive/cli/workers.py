@@ -5,6 +5,10 @@ once across nodes and enqueued), runs import jobs from the queue `imports` and f
 queue `server-NAME` (policies pinned to it) through procrastinate, puts the jobs of dead
 workers back on their queue, delivers alerts, and serves `/metrics`, `/health` and `/ready`.
 SIGTERM or SIGINT: no new job starts; running jobs finish their current window; then it exits.
+
+procrastinate's worker stops by itself when its queue heartbeat or its listener loses PostgreSQL
+(a restart of the database); the node starts it again after a pause (`keep_taking_jobs`), so
+that it does not go on looking alive while it takes no job.
 """
 
 from __future__ import annotations
@@ -12,8 +16,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+from typing import Protocol
 
 import click
+import structlog
+from procrastinate.exceptions import ProcrastinateException
 from procrastinate.worker import Worker
 
 from callarchive.cli.app import run, wiring
@@ -24,6 +31,7 @@ from callarchive.cli.running import (
     serve_node,
     stop_on_signals,
 )
+from callarchive.clock import Clock, sleep_unless
 from callarchive.configuration import Server
 from callarchive.monitoring import Metrics
 from callarchive.scheduling.queue import (
@@ -36,6 +44,35 @@ from callarchive.scheduling.queue import (
     queue_app,
     server_queue,
 )
+
+log = structlog.get_logger("callarchive.scheduling")
+
+# Seconds before procrastinate's worker is started again after it stopped by itself.
+RESTART_PAUSE_S = 1.0
+
+
+class QueueWorker(Protocol):
+    """What `keep_taking_jobs` needs of procrastinate's `Worker`."""
+
+    async def run(self) -> None: ...
+
+
+async def keep_taking_jobs(
+    jobs: QueueWorker, clock: Clock, stop: asyncio.Event, *, pause_s: float = RESTART_PAUSE_S
+) -> None:
+    """Run procrastinate's worker until `stop`; whenever it stops by itself, or cannot start
+    (the database is away), start it again after `pause_s`."""
+    while not stop.is_set():
+        try:
+            await jobs.run()
+        except ProcrastinateException as error:
+            reason = f"{type(error).__name__}: {error.__cause__ or error}"
+        else:
+            reason = "it lost PostgreSQL (its heartbeat or listener failed)"
+        if stop.is_set():
+            return
+        log.warning("queue_worker_restarting", reason=reason, pause_s=pause_s)
+        await sleep_unless(clock, pause_s, stop)
 
 
 @click.command("worker")
@@ -112,7 +149,7 @@ def worker(
 
             await asyncio.gather(
                 serve_node(node, sock, stop),
-                jobs.run(),  # type: ignore[no-untyped-call]  # procrastinate leaves it unannotated
+                keep_taking_jobs(jobs, wired.clock, stop),
                 stop_jobs(),
                 keep_recovering(
                     app,
@@ -131,4 +168,4 @@ def worker(
         sock.close()
 
 
-__all__ = ["worker"]
+__all__ = ["QueueWorker", "keep_taking_jobs", "worker"]

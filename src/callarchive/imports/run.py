@@ -25,8 +25,10 @@ from callarchive.archive import (
     Archive,
     BatchReport,
     BatchReportEntry,
+    DatabaseUnavailableError,
     ObjectStore,
     Recording,
+    StoreUnavailableError,
     WorkStore,
     pair_folders,
     retention_expiry,
@@ -97,6 +99,9 @@ class RunResult:
         return self.status is not RunStatus.COMPLETED or self.horizon_reached
 
     horizon_reached: bool = False
+    # Stopped because the database or a store could not be reached (a restart, a network
+    # outage): the same window may succeed when tried again in a moment.
+    outage: bool = False
 
 
 @dataclasses.dataclass(kw_only=True, slots=True)
@@ -206,8 +211,14 @@ class ImportRun:
         try:
             return await self._run(cursor, window)
         except (FatalError, RetryableError, GenesysError) as error:
-            log.warning("run_stopped", error=str(error))
-            return await self._stop(AlertKind.BATCH_RETRIEVAL_FAILED, str(error), window=window)
+            outage = isinstance(error, DatabaseUnavailableError | StoreUnavailableError)
+            message = str(error)
+            if outage:
+                message += "; the cursor stays, and the window is done again once it is back"
+            log.warning("run_stopped", error=message, outage=outage)
+            return await self._stop(
+                AlertKind.BATCH_RETRIEVAL_FAILED, message, window=window, outage=outage
+            )
 
     async def _run(self, cursor: Cursor, window: Window) -> RunResult:
         await self.buffer.recover()
@@ -777,12 +788,17 @@ class ImportRun:
         return dataclasses.replace(report, id=report_id)
 
     async def _stop(
-        self, kind: AlertKind, message: str, *, window: Window | None = None
+        self, kind: AlertKind, message: str, *, window: Window | None = None, outage: bool = False
     ) -> RunResult:
         await self._alert(kind, message)
         report = await self._report(None, notify=False)  # the alert above says what happened
         return RunResult(
-            status=RunStatus.STOPPED, window=window, report=report, cursor=None, message=message
+            status=RunStatus.STOPPED,
+            window=window,
+            report=report,
+            cursor=None,
+            message=message,
+            outage=outage,
         )
 
 

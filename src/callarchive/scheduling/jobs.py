@@ -5,6 +5,10 @@ the import has caught up with real time. Between two windows it looks again: a p
 disabled (the seed's maintenance procedure), a server that may no longer run it, or a node that
 is shutting down (SIGTERM) ends the job there. A window is never cut off: its cursor moves only
 when it is complete.
+
+A window stopped because the database or a store could not be reached (a restart, a network
+outage) is tried again by the same job after a pause (`outage_pause`: 1 s, doubling up to 30 s,
+about eight minutes in all), not at the next slot of the schedule, which may be hours away.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from typing import Protocol
 
 import structlog
 
-from callarchive.archive import Archive
+from callarchive.archive import Archive, DatabaseUnavailableError, StoreUnavailableError
+from callarchive.clock import Clock, sleep_unless
 from callarchive.configuration import ImportSource, Policy
 from callarchive.errors import ConfigurationError, RetryableError
 from callarchive.imports import RunResult
@@ -26,6 +31,10 @@ log = structlog.get_logger("callarchive.scheduling")
 
 # A bound on one job: the next slot continues where this one stopped.
 MAX_WINDOWS = 48
+# Windows stopped by an outage that one job tries again, and the pauses before doing so.
+OUTAGE_RETRIES = 20
+OUTAGE_FIRST_PAUSE_S = 1.0
+OUTAGE_MAX_PAUSE_S = 30.0
 
 WindowRunner = Callable[[], Awaitable[RunResult]]
 
@@ -38,16 +47,27 @@ class PairOpener(Protocol):
     ) -> AbstractAsyncContextManager[WindowRunner]: ...
 
 
+def outage_pause(retried: int) -> float | None:
+    """Seconds to wait before trying a window stopped by an outage again, after `retried`
+    earlier tries in this job; None once the job has tried often enough (the next slot goes on)."""
+    if retried >= OUTAGE_RETRIES:
+        return None
+    return min(OUTAGE_FIRST_PAUSE_S * 2.0**retried, OUTAGE_MAX_PAUSE_S)
+
+
 async def run_windows(
     run_window: WindowRunner,
     *,
     wanted: Callable[[], Awaitable[bool]],
     stopping: asyncio.Event,
     max_windows: int = MAX_WINDOWS,
+    results: list[RunResult] | None = None,
 ) -> list[RunResult]:
-    """Run windows while `wanted()` and not `stopping`, until caught up or `max_windows`."""
-    results: list[RunResult] = []
-    while len(results) < max_windows and not stopping.is_set() and await wanted():
+    """Run windows while `wanted()` and not `stopping`, until caught up or `max_windows`;
+    their results, appended to `results` when given (kept when a window raises)."""
+    results = [] if results is None else results
+    before = len(results)
+    while len(results) - before < max_windows and not stopping.is_set() and await wanted():
         result = await run_window()
         results.append(result)
         if result.caught_up:
@@ -63,10 +83,12 @@ async def execute_pair(
     server: str,
     open_pair: PairOpener,
     stopping: asyncio.Event,
+    clock: Clock,
     max_windows: int = MAX_WINDOWS,
 ) -> list[RunResult]:
     """The job of one pair on `server`; nothing when the policy is gone, disabled or pinned
-    elsewhere, or when another run of the pair holds its lock."""
+    elsewhere, or when another run of the pair holds its lock. A window stopped by an outage of
+    the database or a store is tried again after `outage_pause`."""
 
     async def wanted() -> bool:
         try:
@@ -81,17 +103,47 @@ async def execute_pair(
     source = await archive.import_sources.get_by_id(import_source_id)
     context = {"policy": policy.name, "import_source": source.name, "server": server}
     log.info("job_started", **context)
-    try:
-        async with open_pair(policy, source) as run_window:
-            results = await run_windows(
-                run_window, wanted=wanted, stopping=stopping, max_windows=max_windows
-            )
-    except RetryableError as error:
-        # Another run of the pair is going (its lock), or the database or store is away.
-        log.warning("job_skipped", reason=str(error), **context)
-        return []
+    results: list[RunResult] = []
+    retried = 0
+    while True:
+        try:
+            async with open_pair(policy, source) as run_window:
+                done = [r for r in results if not r.outage]
+                await run_windows(
+                    run_window,
+                    wanted=wanted,
+                    stopping=stopping,
+                    max_windows=max_windows - len(done),
+                    results=results,
+                )
+        except (DatabaseUnavailableError, StoreUnavailableError) as error:
+            outage = str(error)  # the run could not even say so in an alert
+        except RetryableError as error:
+            # Another run of the pair is going (its lock): that one does the work.
+            log.warning("job_skipped", reason=str(error), **context)
+            return results
+        else:
+            last = results[-1] if results else None
+            if last is None or not last.outage:
+                break
+            outage = last.message
+        pause = outage_pause(retried)
+        if pause is None or stopping.is_set():
+            log.warning("job_gave_up", reason=outage, retried=retried, **context)
+            return results
+        retried += 1
+        log.warning("window_retry_pending", reason=outage, pause_s=pause, retry=retried, **context)
+        await sleep_unless(clock, pause, stopping)
     log.info("job_finished", windows=len(results), stopping=stopping.is_set(), **context)
     return results
 
 
-__all__ = ["MAX_WINDOWS", "PairOpener", "WindowRunner", "execute_pair", "run_windows"]
+__all__ = [
+    "MAX_WINDOWS",
+    "OUTAGE_RETRIES",
+    "PairOpener",
+    "WindowRunner",
+    "execute_pair",
+    "outage_pause",
+    "run_windows",
+]

@@ -31,15 +31,21 @@ async def keep_alive(
     stop: asyncio.Event,
     every_s: float = HEARTBEAT_S,
 ) -> None:
-    """Register `server` on `host`, then send a heartbeat every `every_s` until `stop`."""
-    await archive.servers.register(server, host=host)
-    log.info("server_registered", server=server, host=host)
+    """Register `server` on `host`, then send a heartbeat every `every_s` until `stop`. A node
+    started while the database is away registers once it is back (until then it is not alive
+    to the other nodes)."""
+    registered = False
     while not stop.is_set():
-        await sleep_unless(clock, every_s, stop)
         try:
-            await archive.servers.heartbeat(server)
+            if registered:
+                await archive.servers.heartbeat(server)
+            else:
+                await archive.servers.register(server, host=host)
+                registered = True
+                log.info("server_registered", server=server, host=host)
         except CallarchiveError as error:
             log.warning("heartbeat_failed", server=server, error=str(error))
+        await sleep_unless(clock, every_s, stop)
 
 
 def is_alive(server: Server, now: dt.datetime, *, stale_after: dt.timedelta = STALE_AFTER) -> bool:
