@@ -144,6 +144,9 @@ def test_postgresql_restarting_mid_window_loses_nothing_and_the_import_goes_on(
             # Every worker still takes jobs (its queue heartbeat goes on after the restart).
             assert queue_workers_alive_since(url, back) == len(NODES)
             assert stop_all(workers) == [0, 0, 0]
+        # Said in the alert list too, once the database was back.
+        failed = alerts(url, "batch_retrieval_failed")
+        assert any("the database is unavailable" in m for m in failed), failed
         assert cluster.violations(truth) == []
 
 

@@ -15,7 +15,12 @@ import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
 from callarchive import logs
-from callarchive.archive import Archive, DatabaseUnavailableError, StoreUnavailableError
+from callarchive.archive import (
+    AlertFilter,
+    Archive,
+    DatabaseUnavailableError,
+    StoreUnavailableError,
+)
 from callarchive.cli.running import Node, listening_socket, minimum_severity
 from callarchive.configuration import ImportSource, Policy
 from callarchive.errors import ConfigurationError
@@ -238,7 +243,12 @@ async def test_windows_failing_on_an_outage_are_tried_again_by_the_same_job(
             stopping=asyncio.Event(),
             clock=configured.clock,
         )
+        raised = await archive.alerts.list(AlertFilter(kind="batch_retrieval_failed"))
     assert failures == []
+    # No alert could be stored while it lasted; the job raises it once the import went on.
+    [said] = [a.message for a in raised]
+    assert said.startswith("the store failed on 'x' (connection refused) (no alert could be")
+    assert "tried again 2 time(s) and the import went on" in said
     assert results[-1].caught_up
     assert results[-1].status is RunStatus.COMPLETED
     # Tried again after a second, then two: the same job, not the next slot of the schedule.

@@ -9,6 +9,8 @@ when it is complete.
 A window stopped because the database or a store could not be reached (a restart, a network
 outage) is tried again by the same job after a pause (`outage_pause`: 1 s, doubling up to 30 s,
 about eight minutes in all), not at the next slot of the schedule, which may be hours away.
+When the database itself was away the run could not store its alert; the job raises it once
+the import went on, so the outage shows in the alert list, not only in the log.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from typing import Protocol
 
 import structlog
 
+from callarchive.alerts import Alert, Alerter, AlertKind, ArchiveAlertSink
 from callarchive.archive import Archive, DatabaseUnavailableError, StoreUnavailableError
 from callarchive.clock import Clock, sleep_unless
 from callarchive.configuration import ImportSource, Policy
-from callarchive.errors import ConfigurationError, RetryableError
+from callarchive.errors import CallarchiveError, ConfigurationError, RetryableError
 from callarchive.imports import RunResult
 from callarchive.scheduling.due import runs_here
 
@@ -105,6 +108,7 @@ async def execute_pair(
     log.info("job_started", **context)
     results: list[RunResult] = []
     retried = 0
+    unsaid: str | None = None  # an outage no alert could be stored for
     while True:
         try:
             async with open_pair(policy, source) as run_window:
@@ -118,6 +122,7 @@ async def execute_pair(
                 )
         except (DatabaseUnavailableError, StoreUnavailableError) as error:
             outage = str(error)  # the run could not even say so in an alert
+            unsaid = unsaid or outage
         except RetryableError as error:
             # Another run of the pair is going (its lock): that one does the work.
             log.warning("job_skipped", reason=str(error), **context)
@@ -134,8 +139,29 @@ async def execute_pair(
         retried += 1
         log.warning("window_retry_pending", reason=outage, pause_s=pause, retry=retried, **context)
         await sleep_unless(clock, pause, stopping)
+    if unsaid is not None:
+        await _alert_afterwards(archive, policy, source, unsaid, retried=retried)
     log.info("job_finished", windows=len(results), stopping=stopping.is_set(), **context)
     return results
+
+
+async def _alert_afterwards(
+    archive: Archive, policy: Policy, source: ImportSource, outage: str, *, retried: int
+) -> None:
+    """Raise the alert of an outage that could not be stored while it lasted."""
+    alert = Alert(
+        kind=AlertKind.BATCH_RETRIEVAL_FAILED,
+        message=(
+            f"{outage} (no alert could be stored then); the window was tried again "
+            f"{retried} time(s) and the import went on: nothing behind the cursor was lost"
+        ),
+        policy_id=policy.id,
+        import_source_id=source.id,
+    )
+    try:
+        await Alerter(ArchiveAlertSink(archive)).raise_(alert)
+    except CallarchiveError as error:
+        log.warning("alert_not_raised", kind=alert.kind.value, error=str(error))
 
 
 __all__ = [
