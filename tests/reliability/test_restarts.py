@@ -1,5 +1,7 @@
-"""PostgreSQL and the S3-compatible server restarting while three workers import: nothing is lost
-or archived twice, the import goes on by itself once the server is back, and the fault is said.
+"""PostgreSQL and the S3-compatible server restarting while three workers import, or while one
+`callarchive import run --until-caught-up` does: nothing is lost or archived twice, the import
+goes on by itself once the server is back (the next run, for the single command), and the fault
+is said.
 
 PostgreSQL: a cluster of the test's own (`servers.private_cluster`; the suite's shared server
 must never stop), stopped with `pg_ctl stop -m fast` (every client disconnected, a clean
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -39,6 +42,7 @@ from callarchive.scheduling import keep_alive
 from callarchive.secrets import SecretBox
 from tests.archive.fixtures import BUCKET, POSTGRES_URL
 from tests.imports.conftest import InstallationFactory
+from tests.imports.harness import POLICY
 from tests.reliability.cluster import CODEC, NODES, Cluster, database_on, libpq
 from tests.reliability.servers import (
     PrivateCluster,
@@ -46,7 +50,7 @@ from tests.reliability.servers import (
     private_cluster,
     restartable_s3,
 )
-from tests.scheduling.processes import Fleet, fleet
+from tests.scheduling.processes import Fleet, fleet, running
 
 
 @pytest.fixture
@@ -181,6 +185,55 @@ def test_the_s3_server_restarting_mid_window_loses_nothing_and_the_import_goes_o
         assert failed, "the outage raised no alert"
         assert all("the store failed on" in m and "reachable" in m for m in failed), failed
         assert all("the window is done again once it is back" in m for m in failed), failed
+        assert cluster.violations(truth) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", ["s3", "postgresql"])
+def test_one_import_run_stopped_by_a_restart_says_why_and_the_next_run_catches_up(
+    make_installation: InstallationFactory,
+    s3: RestartableS3,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    fault: str,
+) -> None:
+    postgres: PrivateCluster | None = None
+    if fault == "postgresql":
+        postgres = request.getfixturevalue("postgres")
+    with database_on(postgres.url if postgres else POSTGRES_URL) as url:
+        cluster = configured(make_installation, url, s3, tmp_path / "nodes")
+        truth = cluster.installation.emulator.ground_truth(formats=CODEC)
+        env = {**cluster.env, "CALLARCHIVE_HOME": str(tmp_path / "single")}
+        env["CALLARCHIVE_LOG_JSON"] = "true"
+        args = ["import", "run", "--policy", POLICY, "--until-caught-up"]
+        with running(args, env) as first:
+            first.event("run_started")
+            first.event("run_started")  # the first window is done: the cursor is written
+            if postgres is None:
+                s3.stop()
+            else:
+                postgres.stop("immediate")
+            exit_code = first.popen.wait(timeout=60)
+            if postgres is None:
+                s3.start()
+            else:
+                postgres.start()
+            first.close()
+            said = "".join(first.stdout + first.other)
+        assert exit_code != 0, said
+        if postgres is None:
+            assert "the store failed on" in said, said
+            assert "the window is done again once it is back" in said, said
+            assert re.search(r"stopped: \d{4}-\d\d-\d\d \d\d:\d\d\.\.", said), said  # its window
+        else:
+            assert "the database is unavailable" in said, said
+        assert "check that it is" in said, said
+        assert cluster.lost_or_doubled(truth) == []
+        for _ in range(3):  # each run retries at most 25 CDRs of the retry buffer
+            with running(args, env) as again:
+                assert again.popen.wait(timeout=90) == 0, again.diagnostics()
+            if not cluster.holdings().buffered:
+                break
         assert cluster.violations(truth) == []
 
 

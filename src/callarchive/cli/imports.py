@@ -244,10 +244,11 @@ class _Pace:
 
 def _summary(result: RunResult) -> str:
     report = result.report
+    start, end = report.window_start, report.window_end
+    if (start is None or end is None) and result.window is not None and not result.window.empty:
+        start, end = result.window.start, result.window.end  # a stopped run's window
     window = (
-        f"{report.window_start:%Y-%m-%d %H:%M}..{report.window_end:%Y-%m-%d %H:%M} UTC"
-        if report.window_start and report.window_end
-        else "no window due"
+        f"{start:%Y-%m-%d %H:%M}..{end:%Y-%m-%d %H:%M} UTC" if start and end else "no window due"
     )
     counts = (
         f"imported {report.imported}, already imported {report.already_imported}, skipped by "
