@@ -110,6 +110,7 @@ async def execute_pair(
     retried = 0
     unsaid: str | None = None  # an outage no alert could be stored for
     while True:
+        tried = len(results)
         try:
             async with open_pair(policy, source) as run_window:
                 done = [r for r in results if not r.outage]
@@ -128,10 +129,10 @@ async def execute_pair(
             log.warning("job_skipped", reason=str(error), **context)
             return results
         else:
-            last = results[-1] if results else None
-            if last is None or not last.outage:
+            # No window this time (caught up, disabled, stopping), or the last one went well.
+            if len(results) == tried or not results[-1].outage:
                 break
-            outage = last.message
+            outage = results[-1].message
         pause = outage_pause(retried)
         if pause is None or stopping.is_set():
             log.warning("job_gave_up", reason=outage, retried=retried, **context)
@@ -152,7 +153,7 @@ async def _alert_afterwards(
     alert = Alert(
         kind=AlertKind.BATCH_RETRIEVAL_FAILED,
         message=(
-            f"{outage} (no alert could be stored then); the window was tried again "
+            f"{outage} (not raised as an alert then); the window was tried again "
             f"{retried} time(s) and the import went on: nothing behind the cursor was lost"
         ),
         policy_id=policy.id,
