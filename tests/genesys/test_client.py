@@ -114,6 +114,20 @@ async def test_an_interval_with_more_conversations_than_a_query_pages_through_is
     assert sum(row["count"] for row in queried) > len(found) // 4  # the halves were asked
 
 
+async def test_a_count_over_the_limit_with_a_short_first_page_is_an_error_not_a_split(
+    make_emulator: EmulatorFactory,
+) -> None:
+    emulator = make_emulator(faults="endless-paging:1")  # totalHits 1,000,000 on every page
+    end = DAY_START + dt.timedelta(days=1)
+    async with connect(settings_for(emulator), clock=EmulatorClock(emulator)) as genesys:
+        with pytest.raises(GenesysUnavailableError, match="a wrong count or a paging loop"):
+            [c async for c in genesys.query_conversations(DAY_START, end)]
+    queried = [
+        row for row in emulator.stats()["requests"] if row["endpoint"].endswith("details/query")
+    ]
+    assert sum(row["count"] for row in queried) == 1
+
+
 async def test_an_interval_too_full_to_split_further_is_an_error(
     make_emulator: EmulatorFactory,
 ) -> None:

@@ -265,6 +265,13 @@ class GenesysClient:
             return
         if first.total_hits is not None and first.total_hits > max_results:
             await pages.aclose()
+            if len(first.conversations) < page_size:
+                raise GenesysUnavailableError(
+                    f"page 1 holds {len(first.conversations)} of the {first.total_hits} "
+                    "conversations Genesys counts, less than a full page: a wrong count or a "
+                    "paging loop",
+                    endpoint=QUERY_ENDPOINT,
+                )
             middle = start + (end - start) / 2
             # Whole milliseconds, as intervals are sent: each half then asks for exactly it.
             middle -= dt.timedelta(microseconds=middle.microsecond % 1000)
