@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     genesys_timeout_s: float = Field(default=60.0, gt=0, le=3600)
     """Seconds to wait to connect to Genesys or its media host, or between two reads, before
     giving up (the request is retried, then the conversation waits in the retry buffer)."""
+    window_max_conversations: int = Field(default=2000, ge=10, le=100_000)
+    """Most conversations one import window takes: a window holding more (history caught up
+    through long windows, a busy org) ends where the first one left out starts, and the next
+    window goes on from there, so memory does not grow with the traffic of a window."""
     alert_min_severity: str = "Warning"
     """Alerts at least this severe are e-mailed, sent to syslog and posted to the webhook."""
     alert_group_minutes: int = Field(default=60, ge=0)

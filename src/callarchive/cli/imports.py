@@ -113,6 +113,7 @@ async def run_pair(
         location=socket.gethostname(),
         scratch=scratch,
         progress=progress,
+        max_conversations=wired.settings.window_max_conversations,
     )
     with run_lock(home / "locks", folders.name):
         async with archive.pair_lock(policy.id or 0, source.id or 0):

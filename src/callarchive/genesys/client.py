@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, TypeVar
@@ -248,7 +248,7 @@ class GenesysClient:
         page_size: int = QUERY_PAGE_SIZE,
         conversation_ids: Sequence[str] = (),
         max_results: int = MAX_QUERY_RESULTS,
-    ) -> AsyncIterator[Conversation]:
+    ) -> AsyncGenerator[Conversation, None]:
         """Voice conversations with a recording whose lifetime overlaps [start, end).
 
         Pages until `totalHits` is reached, or, when an answer leaves it out (the model makes
@@ -379,7 +379,7 @@ class GenesysClient:
 
     async def details_job_results(
         self, job_id: str, *, page_size: int = 1000
-    ) -> AsyncIterator[Conversation]:
+    ) -> AsyncGenerator[Conversation, None]:
         """Every conversation of a fulfilled job, following the cursor until it is absent."""
         endpoint = "GET /api/v2/analytics/conversations/details/jobs/{jobId}/results"
         path = f"/api/v2/analytics/conversations/details/jobs/{job_id}/results"

@@ -11,10 +11,11 @@ again and finds what is archived already.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -66,6 +67,8 @@ RETRY_BATCH = 25
 # Genesys to transcode (the recordings list holds up to maxWaitMs): to use the whole request
 # budget (5 a second) while each waits about 2 s, a dozen or more must be under way.
 CONCURRENCY = 24
+# Most conversations one window takes (CALLARCHIVE_WINDOW_MAX_CONVERSATIONS).
+MAX_WINDOW_CONVERSATIONS = 2000
 BATCHES_IN_FLIGHT = 2  # batch jobs downloading at once (each up to BATCH_SIZE conversations)
 # A retried CDR's start may be given to the second (CDRs written by hand, from the export); the
 # details query matches conversations whose lifetime overlaps the interval.
@@ -137,6 +140,7 @@ class ImportRun:
         scratch: Path | None = None,
         progress: Progress | None = None,
         concurrency: int = CONCURRENCY,
+        max_conversations: int = MAX_WINDOW_CONVERSATIONS,
     ) -> None:
         if policy.id is None or source.id is None:
             raise ValueError("the policy and the import source must be stored ones")
@@ -165,6 +169,8 @@ class ImportRun:
             source=source,
         )
         self._progress = progress
+        self._max_conversations = max_conversations
+        self._shortened = False  # the window ends early: more conversations than the cap
         self._limit = asyncio.Semaphore(concurrency)
         # SQLite has one writer: the run's saves queue here, not in SQLite's busy timeout,
         # which a burst of a few hundred concurrent saves on a busy machine outlasts.
@@ -255,7 +261,9 @@ class ImportRun:
                 position=window.end, conversation_id=last[-1] if last else cursor.conversation_id
             )
         full = window.start + dt.timedelta(minutes=self.source.batch_duration_min)
-        await self._backfill_partitions(new_cursor, caught_up=window.empty or window.end < full)
+        # A window cut short by the cap on its conversations has not reached the horizon.
+        reached = window.end < full and not self._shortened
+        await self._backfill_partitions(new_cursor, caught_up=window.empty or reached)
         if not window.empty:
             await self.work.put(self.folders.cursor, new_cursor.render().encode())
         status = RunStatus.NOTHING_DUE if window.empty else RunStatus.COMPLETED
@@ -272,7 +280,7 @@ class ImportRun:
             window=window,
             report=report,
             cursor=new_cursor,
-            horizon_reached=window.end < full,
+            horizon_reached=reached,
         )
 
     def _horizon(self, now: dt.datetime) -> dt.datetime:
@@ -348,25 +356,65 @@ class ImportRun:
         self, window: Window, backfilled: dt.datetime | None
     ) -> tuple[list[Conversation], Window]:
         """The window's conversations (started inside it), in start order; the window may
-        shrink to what the async jobs' data covers, or to the part behind the partition
-        backfill (read through a job, for its participant attributes)."""
+        shrink to what the async jobs' data covers, to the part behind the partition backfill
+        (read through a job, for its participant attributes), or, when more than
+        `max_conversations` start in it, to end where the first one beyond them starts."""
         if window.empty:
             return [], window
+        by_job = True
         if backfilled is not None and window.start < backfilled:
             window = Window(start=window.start, end=min(window.end, backfilled))
-            found = await self._by_job(window.start, window.end, ())
         elif needs_async_job(window, self.clock.now()):
             available = await self.client.data_availability()
             if window.end > available:
                 window = Window(start=window.start, end=max(window.start, available))
             if window.empty:
                 return [], window
-            found = await self._by_job(window.start, window.end, ())
         else:
-            found = [c async for c in self.client.query_conversations(window.start, window.end)]
+            by_job = False
+        found, cut = await self._listing(window, by_job=by_job, capped=True)
+        if cut is not None:
+            log.info("window_shortened", start=window.start, end=cut, planned_end=window.end)
+            window = Window(start=window.start, end=cut)
+            self._shortened = True
+            found, _ = await self._listing(window, by_job=by_job, capped=False)
         window = await self._within_genesys_time(window)
         inside = [c for c in found if window.start <= c.conversation_start < window.end]
         return sorted(inside, key=lambda c: (c.conversation_start, c.conversation_id)), window
+
+    async def _listing(
+        self, window: Window, *, by_job: bool, capped: bool
+    ) -> tuple[list[Conversation], dt.datetime | None]:
+        """What Genesys lists for `window` (through a details job or the query), and None; or,
+        `capped` and more than `max_conversations` starting in it, nothing and the start of the
+        first of them beyond that many in start order (where the window should end). Past the
+        cap only start times are kept, so memory stays bounded whatever the listing's order."""
+        listed: AsyncGenerator[Conversation, None]
+        job_id = None
+        if by_job:
+            job_id = await fulfilled_job(self.client, self.clock, window.start, window.end, ())
+            listed = self.client.details_job_results(job_id)
+        else:
+            listed = self.client.query_conversations(window.start, window.end)
+        found: list[Conversation] = []
+        starts: list[dt.datetime] = []
+        async with contextlib.aclosing(listed):
+            async for conversation in listed:
+                if window.start <= conversation.conversation_start < window.end:
+                    starts.append(conversation.conversation_start)
+                if capped and len(starts) > self._max_conversations:
+                    found.clear()
+                else:
+                    found.append(conversation)
+        if job_id is not None:
+            await self.client.delete_details_job(job_id)
+        if not capped or len(starts) <= self._max_conversations:
+            return found, None
+        cut = sorted(starts)[self._max_conversations]
+        if cut > window.start:
+            return [], cut
+        # More than the cap start at the window's first instant: they all go in this window.
+        return await self._listing(window, by_job=by_job, capped=False)
 
     async def _by_job(
         self, start: dt.datetime, end: dt.datetime, ids: Sequence[str]
