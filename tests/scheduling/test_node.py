@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from callarchive import logs
 from callarchive.archive import (
     AlertFilter,
+    AlertRecord,
     Archive,
     DatabaseUnavailableError,
     StoreUnavailableError,
@@ -223,14 +224,11 @@ def _failing_first(
     return opened  # type: ignore[return-value]
 
 
-async def test_windows_failing_on_an_outage_are_tried_again_by_the_same_job(
-    configured: Installation,
-) -> None:
-    truth = configured.emulator.ground_truth(formats=CODEC)
-    failures: list[Exception] = [
-        StoreUnavailableError("the store failed on 'x' (connection refused)"),
-        DatabaseUnavailableError("the database is unavailable or busy (connection refused)"),
-    ]
+async def _job_meeting(
+    configured: Installation, failures: list[Exception]
+) -> tuple[list[RunResult], list[AlertRecord]]:
+    """The policy's job on a node whose windows first meet `failures`, and the
+    "Failed to retrieve next batch" alerts it left."""
     async with running_node(configured) as (node, archive):
         policy = await archive.policies.get(POLICY)
         source = await archive.import_sources.get(SOURCE)
@@ -244,6 +242,18 @@ async def test_windows_failing_on_an_outage_are_tried_again_by_the_same_job(
             clock=configured.clock,
         )
         raised = await archive.alerts.list(AlertFilter(kind="batch_retrieval_failed"))
+    return results, raised
+
+
+async def test_windows_failing_on_an_outage_are_tried_again_by_the_same_job(
+    configured: Installation,
+) -> None:
+    truth = configured.emulator.ground_truth(formats=CODEC)
+    failures: list[Exception] = [
+        StoreUnavailableError("the store failed on 'x' (connection refused)"),
+        DatabaseUnavailableError("the database is unavailable or busy (connection refused)"),
+    ]
+    results, raised = await _job_meeting(configured, failures)
     assert failures == []
     # No alert could be stored while it lasted; the job raises it once the import went on.
     [said] = [a.message for a in raised]
@@ -272,18 +282,7 @@ async def test_a_job_gives_up_on_a_long_outage_and_leaves_it_to_the_next_slot(
     failures: list[Exception] = [
         DatabaseUnavailableError("the database is unavailable (connection refused)")
     ] * (OUTAGE_RETRIES + 1)
-    async with running_node(configured) as (node, archive):
-        policy = await archive.policies.get(POLICY)
-        source = await archive.import_sources.get(SOURCE)
-        results = await execute_pair(
-            archive,
-            policy.id or 0,
-            source.id or 0,
-            server=node.server,
-            open_pair=_failing_first(node, failures),  # type: ignore[arg-type]
-            stopping=asyncio.Event(),
-            clock=configured.clock,
-        )
+    results, _ = await _job_meeting(configured, failures)
     assert results == []
     assert failures == []  # tried OUTAGE_RETRIES times after the first
     assert len(configured.clock.slept) == OUTAGE_RETRIES
