@@ -85,6 +85,8 @@ def test_fifty_sigkills_across_three_workers_lose_nothing_and_duplicate_nothing(
             if len(kills) % 10 == 0:
                 assert cluster.lost_or_doubled(truth) == [], f"after {len(kills)} kills"
         cluster.wait_caught_up(timeout=90)
+        for process in live.values():
+            process.line("LISTENING")  # a worker restarted after the last kill has started
         assert [p.stop(signal.SIGTERM) for p in live.values()] == [0, 0, 0]
         retries = sum(
             e.get("event") == "stalled_job_retried" for p in workers.processes for e in p.events

@@ -76,3 +76,14 @@ def test_serve_imports_on_schedule_and_stops_cleanly_on_sigterm(configured: Inst
     detailed = configured.must("policy", "history", POLICY, "--limit", "1", "--details").output
     assert "No conversations imported" in detailed or "newly imported" in detailed
     assert_archive_is_ground_truth(configured.exported(), truth, CODEC)
+
+
+def test_serve_stopped_the_moment_it_is_listening_exits_cleanly(configured: Installation) -> None:
+    """SIGTERM while the node is still starting (database, stores) ends it with exit 0."""
+    env = {
+        "CALLARCHIVE_HOME": str(configured.home),
+        "CALLARCHIVE_DATABASE_URL": configured.database_url,
+    }
+    with running(["serve", "--port", "0"], env) as serve:
+        serve.line("LISTENING")
+        assert serve.stop() == 0, serve.diagnostics()

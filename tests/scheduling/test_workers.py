@@ -184,3 +184,12 @@ def test_sigterm_lets_a_workers_current_window_finish_then_it_exits(cluster: Clu
     assert data is not None
     assert parse_cursor(data).position.isoformat() == current["window_end"]
     assert asyncio.run(_retry_buffer_files(cluster.work)) == []
+
+
+def test_a_worker_stopped_the_moment_it_is_listening_exits_cleanly(cluster: Cluster) -> None:
+    """SIGTERM while the worker is still starting (schema, store, queue) ends it with exit 0."""
+    with fleet() as workers:
+        cluster.start(workers, "node-a")
+        [node] = workers.processes
+        node.line("LISTENING")
+        assert node.stop(signal.SIGTERM) == 0, node.diagnostics()

@@ -340,6 +340,18 @@ def _loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def exit_on_sigterm() -> None:
+    """Until `stop_on_signals` takes over, SIGTERM ends the command at once with exit code 0:
+    nothing has started yet that a stop would have to let finish. Called before a long-running
+    command prints its LISTENING line, so that a service manager stopping it at any moment after
+    that sees a clean exit."""
+
+    def exit_now(_signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, exit_now)
+
+
 def stop_on_signals(stop: asyncio.Event) -> None:
     """SIGTERM and SIGINT set `stop` (running windows finish; nothing new starts)."""
     loop = asyncio.get_running_loop()
@@ -389,6 +401,7 @@ def serve(ctx: click.Context, host: str, port: int, allow_http: bool) -> None:
         )
     metrics = Metrics()
     observed_logs(ctx, metrics)
+    exit_on_sigterm()
     sock = listening_socket(host, port)
     bound = sock.getsockname()
     scheme = "https" if https else "http"
@@ -437,6 +450,7 @@ def server_list(ctx: click.Context) -> None:
 __all__ = [
     "Node",
     "alert_channels",
+    "exit_on_sigterm",
     "listening_socket",
     "minimum_severity",
     "observed_logs",

@@ -26,6 +26,7 @@ from procrastinate.worker import Worker
 from callarchive.cli.app import run, wiring
 from callarchive.cli.running import (
     Node,
+    exit_on_sigterm,
     listening_socket,
     observed_logs,
     serve_node,
@@ -110,6 +111,7 @@ def worker(
     libpq_url(url)  # refuses anything but PostgreSQL
     metrics = Metrics()
     observed_logs(ctx, metrics)
+    exit_on_sigterm()
     sock = listening_socket(host, port)
     click.echo(f"LISTENING http://{host}:{sock.getsockname()[1]} server {server_name}")
 
