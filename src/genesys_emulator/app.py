@@ -377,6 +377,7 @@ class Emulator:
         response: Json = {} if self.faults.omits_total_hits() else {"totalHits": total}
         if page:
             response["conversations"] = page
+        self.stats.listed(len(page))
         return JSONResponse(response)
 
     def _matching(
@@ -449,6 +450,7 @@ class Emulator:
         body: Json = {"dataAvailabilityDate": to_iso(available)}
         if page:
             body["conversations"] = page
+        self.stats.listed(len(page))
         if offset + size < len(rendered):
             body["cursor"] = _encode_cursor(job.id, offset + size)
         return JSONResponse(body)

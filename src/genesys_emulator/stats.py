@@ -8,13 +8,15 @@ from typing import Any
 
 
 class Stats:
-    """Counts requests by endpoint, status and client, and media requests carrying a token."""
+    """Counts requests by endpoint, status and client, media requests carrying a token, and the
+    conversations listed by details query pages and details job results pages."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._requests: collections.Counter[tuple[str, int, str]] = collections.Counter()
         self._media_with_bearer = 0
         self._tokens_issued = 0
+        self._conversations_listed = 0
 
     def record(self, endpoint: str, status: int, client: str) -> None:
         with self._lock:
@@ -23,6 +25,10 @@ class Stats:
     def media_bearer_seen(self) -> None:
         with self._lock:
             self._media_with_bearer += 1
+
+    def listed(self, count: int) -> None:
+        with self._lock:
+            self._conversations_listed += count
 
     def token_issued(self) -> None:
         with self._lock:
@@ -33,6 +39,7 @@ class Stats:
             self._requests.clear()
             self._media_with_bearer = 0
             self._tokens_issued = 0
+            self._conversations_listed = 0
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -50,4 +57,5 @@ class Stats:
                 "rate_limited": sum(n for (_, s, _), n in self._requests.items() if s == 429),
                 "media_requests_with_bearer": self._media_with_bearer,
                 "tokens_issued": self._tokens_issued,
+                "conversations_listed": self._conversations_listed,
             }

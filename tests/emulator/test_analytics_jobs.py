@@ -215,6 +215,14 @@ def test_results_hold_every_ground_truth_conversation_exactly_once_in_start_orde
     assert starts == sorted(starts)
 
 
+def test_the_stats_count_the_conversations_the_results_pages_listed(
+    emulator: RunningEmulator,
+) -> None:
+    emulator.control("DELETE", "stats")
+    conversations = _run(emulator, {"interval": _history(emulator)}, page_size=37)
+    assert emulator.stats()["conversations_listed"] == len(conversations) > 37
+
+
 def test_participants_carry_the_partition_attribute_of_queued_inbound_calls(
     emulator: RunningEmulator,
 ) -> None:

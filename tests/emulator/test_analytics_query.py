@@ -215,6 +215,18 @@ def test_paging_returns_every_conversation_exactly_once_in_start_order(
     assert starts == sorted(starts)
 
 
+def test_the_stats_count_the_conversations_the_pages_listed(org: RunningEmulator) -> None:
+    day = _midnight(org, 2)
+    start, end = day + 12 * H, day + 18 * H
+    org.control("DELETE", "stats")
+    with org.api() as api:
+        conversations = _all_pages(api, {"interval": _interval(start, end)}, page_size=10)
+        _all_pages(api, {"interval": _interval(start, start + H)}, page_size=10)
+        once = len(conversations)
+        again = len(_all_pages(api, {"interval": _interval(start, start + H)}, page_size=10))
+    assert org.stats()["conversations_listed"] == once + 2 * again
+
+
 def test_a_page_past_the_end_has_no_conversations_but_the_total(
     org: RunningEmulator,
 ) -> None:
