@@ -86,6 +86,16 @@ Handler = Callable[[Call], Awaitable[Response]]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class _RenderedQuery:
+    """A details query's matching conversations, rendered, for the pages that follow."""
+
+    key: str  # the query's body without its paging
+    injected: int  # the org's injected_count when rendered
+    rendered_at: dt.datetime
+    conversations: list[Json]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class _Job:
     id: str
     client_id: str
@@ -168,6 +178,7 @@ class Emulator:
         self._jobs: dict[str, _Job] = {}
         # A fulfilled job's conversations, rendered once at its first results read.
         self._job_results: dict[str, list[Json]] = {}
+        self._last_query: _RenderedQuery | None = None
 
     @staticmethod
     def _make_cache_dir(config: EmulatorConfig) -> Path:
@@ -360,12 +371,7 @@ class Emulator:
         interval = Interval.parse(body.get("interval"))
         analytics.validate_query_interval(interval, call.now)
         size, number = analytics.paging(body)
-        rendered = self._matching(
-            analytics.query_candidates(self.org, interval, call.now),
-            body,
-            call.now,
-            attributes=False,
-        )
+        rendered = self._query_matches(body, interval, call.now)
         page = rendered[(number - 1) * size : number * size]
         total = len(rendered)
         paging = self.faults.for_page()
@@ -379,6 +385,29 @@ class Emulator:
             response["conversations"] = page
         self.stats.listed(len(page))
         return JSONResponse(response)
+
+    def _query_matches(self, body: Json, interval: Interval, now: dt.datetime) -> list[Json]:
+        """The details query's matching conversations, rendered; those of the last query are
+        used again for its next pages when none of them can have changed: all had ended when
+        they were rendered and no call was injected since (a big interval renders thousands)."""
+        key = json.dumps({k: v for k, v in body.items() if k != "paging"}, sort_keys=True)
+        injected = self.org.injected_count
+        last = self._last_query
+        if (
+            last is not None
+            and last.key == key
+            and last.injected == injected
+            and last.rendered_at <= now
+        ):
+            return last.conversations
+        rendered = self._matching(
+            analytics.query_candidates(self.org, interval, now), body, now, attributes=False
+        )
+        if interval.end + self.org.longest_call <= now:
+            self._last_query = _RenderedQuery(
+                key=key, injected=injected, rendered_at=now, conversations=rendered
+            )
+        return rendered
 
     def _matching(
         self,

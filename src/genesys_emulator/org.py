@@ -240,6 +240,12 @@ class Org:
             yield from (c for c in hour if start <= c.start < end)
 
     @property
+    def injected_count(self) -> int:
+        """How many conversations were injected: what has changed in the org's history."""
+        with self._injected_lock:
+            return self._injected_count
+
+    @property
     def longest_call(self) -> dt.timedelta:
         """No conversation lasts longer: how far back a lifetime-overlap search must look."""
         with self._injected_lock:

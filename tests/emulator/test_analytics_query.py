@@ -132,6 +132,35 @@ def test_an_in_progress_conversation_validates_against_the_official_model(
     assert_valid(conversation, "AnalyticsConversationWithoutAttributes")
 
 
+def test_a_call_injected_between_pages_counts_on_the_next_page(emulator: RunningEmulator) -> None:
+    """The pages of a past interval are rendered once, unless the org's history changed."""
+    day = _midnight(emulator, 2)
+    body = {"interval": _interval(day, day + dt.timedelta(days=1))}
+    with emulator.api() as api:
+        first = _post(api, {**body, "paging": {"pageSize": 5, "pageNumber": 1}})
+        injected = _inject(emulator, start=day + dt.timedelta(hours=3), duration_s=60)
+        second = _post(api, {**body, "paging": {"pageSize": 5, "pageNumber": 2}})
+        ids = _ids(api, body)
+    assert second["totalHits"] == first["totalHits"] + 1
+    assert injected in ids
+
+
+def test_a_conversation_seen_in_progress_is_seen_ended_once_it_has(
+    emulator: RunningEmulator,
+) -> None:
+    now = emulator.now()
+    body = {"interval": _interval(now - dt.timedelta(hours=1), now)}
+    conversation_id = _inject(
+        emulator, start=now - dt.timedelta(minutes=10), duration_s=1800, kind="inbound"
+    )
+    with emulator.api() as api:
+        before = {c["conversationId"]: c for c in _all_pages(api, body)}
+        emulator.advance(3600)
+        after = {c["conversationId"]: c for c in _all_pages(api, body)}
+    assert "conversationEnd" not in before[conversation_id]
+    assert "conversationEnd" in after[conversation_id]
+
+
 # -- interval semantics --------------------------------------------------------------------
 
 H = dt.timedelta(hours=1)
