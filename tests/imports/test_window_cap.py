@@ -1,6 +1,7 @@
 """A window holding more conversations than CALLARCHIVE_WINDOW_MAX_CONVERSATIONS ends where the
 first one beyond them starts; the next window goes on from there, through the details query
-and through the async details jobs alike, and nothing is lost or archived twice."""
+and through the async details jobs alike, and nothing is lost or archived twice. A catch-up lists
+a long window once, then only each capped window its listing planned."""
 
 from __future__ import annotations
 
@@ -55,3 +56,29 @@ def test_a_window_over_the_cap_ends_at_the_first_conversation_beyond_it(
 
     installation.catch_up()  # windows of at most CAP conversations each, then the rest of the day
     assert_archive_is_ground_truth(installation.exported(), truth, CODEC)
+
+
+@pytest.mark.parametrize("days_back", [1, 40], ids=["details query", "details jobs"])
+def test_a_catch_up_lists_a_long_window_once_and_then_only_each_capped_window(
+    make_installation: InstallationFactory, days_back: int
+) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    plain = make_installation(
+        start=today - dt.timedelta(days=days_back), days=1, calls_per_hour=3, data_lag_s=600
+    )
+    installation = CappedInstallation(
+        **{field.name: getattr(plain, field.name) for field in dataclasses.fields(plain)}
+    )
+    installation.configure(codec=CODEC, batch_duration_min=24 * 60)
+    truth = installation.emulator.ground_truth(formats=CODEC)
+    day = len(truth["conversations"])
+    assert day > 5 * CAP
+    installation.emulator.control("DELETE", "stats")
+
+    installation.catch_up()
+
+    assert_archive_is_ground_truth(installation.exported(), truth, CODEC)
+    # The day once, then each window of at most CAP again (and what overlaps their edges);
+    # listing the rest of the day again for every window would come to about 3 days' worth.
+    listed = installation.emulator.stats()["conversations_listed"]
+    assert listed < 2.3 * day, (listed, day)

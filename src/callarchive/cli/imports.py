@@ -19,7 +19,7 @@ from callarchive.clock import Clock
 from callarchive.configuration import ImportSource, Policy
 from callarchive.errors import ConfigurationError
 from callarchive.genesys import EncryptedTokenVault, GenesysClient
-from callarchive.imports import Cursor, CursorError, connect_source, lag
+from callarchive.imports import Cursor, CursorError, WindowPlan, connect_source, lag
 from callarchive.imports.cursor import parse as parse_cursor
 from callarchive.imports.cursor import parse_time
 from callarchive.imports.lock import run_lock
@@ -94,9 +94,11 @@ async def run_pair(
     source: ImportSource,
     *,
     progress: ProgressCallback | None = None,
+    plan: WindowPlan | None = None,
 ) -> RunResult:
     """One run of one policy and import source, under its run lock on this node and its pair
-    lock across nodes (PostgreSQL)."""
+    lock across nodes (PostgreSQL); `plan` carries where the next windows end from one run of
+    a job to the next."""
     folders = pair_folders(policy.id or 0, source.id or 0)
     home = wired.settings.home
     scratch = home / "tmp"
@@ -114,6 +116,7 @@ async def run_pair(
         scratch=scratch,
         progress=progress,
         max_conversations=wired.settings.window_max_conversations,
+        plan=plan,
     )
     with run_lock(home / "locks", folders.name):
         async with archive.pair_lock(policy.id or 0, source.id or 0):
@@ -191,10 +194,11 @@ async def _run_all(
                 )
                 pace = _Pace(wired.clock)
                 counter = ProgressCallback(lambda: bar.update(task, done=counter.done))  # noqa: B023
+                plan = WindowPlan()
                 async with pair_client(wired, policy, source) as client:
                     for _ in range(MAX_RUNS if until_caught_up else 1):
                         result = await run_pair(
-                            wired, archive, client, policy, source, progress=counter
+                            wired, archive, client, policy, source, progress=counter, plan=plan
                         )
                         results.append(result)
                         bar.update(task, lag=_lag(result, wired), eta=pace.eta(result))

@@ -41,7 +41,7 @@ from callarchive.cli.sources import echo_table
 from callarchive.clock import Clock
 from callarchive.configuration import ImportSource, Policy, Server
 from callarchive.errors import CallarchiveError, ConfigurationError
-from callarchive.imports import RetryBuffer, RunResult, lag
+from callarchive.imports import RetryBuffer, RunResult, WindowPlan, lag
 from callarchive.monitoring import Metrics, routes
 from callarchive.retention import daily_retention
 from callarchive.scheduling import (
@@ -172,11 +172,12 @@ class Node:
     async def open_pair(self, policy: Policy, source: ImportSource) -> AsyncIterator[WindowRunner]:
         """The window runner of one pair: `run_pair` with its client, observed by the metrics."""
         clock = self.wired.clock
+        plan = WindowPlan()
         async with pair_client(self.wired, policy, source) as client:
 
             async def window() -> RunResult:
                 started = clock.monotonic()
-                result = await run_pair(self.wired, self.archive, client, policy, source)
+                result = await run_pair(self.wired, self.archive, client, policy, source, plan=plan)
                 await self._observe(policy, source, result, clock.monotonic() - started)
                 return result
 

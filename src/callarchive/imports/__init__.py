@@ -6,6 +6,7 @@ the run itself (`ImportRun`), with its end-of-batch report.
 
 from callarchive.imports.connection import connect_source, connection_settings
 from callarchive.imports.cursor import Cursor, CursorError
+from callarchive.imports.listing import WindowPlan
 from callarchive.imports.probe import ProbeResult, SourceProbe, genesys_probe
 from callarchive.imports.report import Outcome, notification_text
 from callarchive.imports.retry_buffer import Cdr, CdrError, Entry, RetryBuffer, RetryReason
@@ -27,6 +28,7 @@ __all__ = [
     "RunStatus",
     "SourceProbe",
     "Window",
+    "WindowPlan",
     "connect_source",
     "connection_settings",
     "genesys_probe",

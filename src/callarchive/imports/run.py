@@ -15,7 +15,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import enum
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -52,6 +52,7 @@ from callarchive.imports.analysing import MediaAnalyser
 from callarchive.imports.cursor import Cursor, CursorError
 from callarchive.imports.cursor import parse as parse_cursor
 from callarchive.imports.jobs import fulfilled_job
+from callarchive.imports.listing import EarliestConversations, WindowPlan
 from callarchive.imports.media import BATCH_SIZE, MediaFetcher, Target, media_limit
 from callarchive.imports.partitions import PartitionBackfill
 from callarchive.imports.report import Outcome, notification_text
@@ -141,6 +142,7 @@ class ImportRun:
         progress: Progress | None = None,
         concurrency: int = CONCURRENCY,
         max_conversations: int = MAX_WINDOW_CONVERSATIONS,
+        plan: WindowPlan | None = None,
     ) -> None:
         if policy.id is None or source.id is None:
             raise ValueError("the policy and the import source must be stored ones")
@@ -171,6 +173,7 @@ class ImportRun:
         self._progress = progress
         self._max_conversations = max_conversations
         self._shortened = False  # the window ends early: more conversations than the cap
+        self._plan = plan if plan is not None else WindowPlan()
         self._limit = asyncio.Semaphore(concurrency)
         # SQLite has one writer: the run's saves queue here, not in SQLite's busy timeout,
         # which a burst of a few hundred concurrent saves on a busy machine outlasts.
@@ -356,11 +359,17 @@ class ImportRun:
         self, window: Window, backfilled: dt.datetime | None
     ) -> tuple[list[Conversation], Window]:
         """The window's conversations (started inside it), in start order; the window may
-        shrink to what the async jobs' data covers, to the part behind the partition backfill
-        (read through a job, for its participant attributes), or, when more than
-        `max_conversations` start in it, to end where the first one beyond them starts."""
+        shrink to where the job's plan ends it, to what the async jobs' data covers, to the
+        part behind the partition backfill (read through a job, for its participant
+        attributes), or, when more than `max_conversations` start in it, to end where the first
+        one beyond them starts (the plan then holds where the following windows end)."""
         if window.empty:
             return [], window
+        planned = self._plan.end_after(window.start)
+        if planned is not None and planned < window.end:
+            log.info("window_planned", start=window.start, end=planned, planned_end=window.end)
+            window = Window(start=window.start, end=planned)
+            self._shortened = True
         by_job = True
         if backfilled is not None and window.start < backfilled:
             window = Window(start=window.start, end=min(window.end, backfilled))
@@ -372,57 +381,51 @@ class ImportRun:
                 return [], window
         else:
             by_job = False
-        found, cut = await self._listing(window, by_job=by_job, capped=True)
-        if cut is not None:
-            log.info("window_shortened", start=window.start, end=cut, planned_end=window.end)
-            window = Window(start=window.start, end=cut)
+        listing = await self._listing(window, by_job=by_job, cap=self._max_conversations)
+        cuts = listing.cut_points()
+        if cuts:
+            log.info(
+                "window_shortened",
+                start=window.start,
+                end=cuts[0],
+                planned_end=window.end,
+                windows_planned=len(cuts),
+            )
+            self._plan.replace(window.start, cuts)
+            window = Window(start=window.start, end=cuts[0])
             self._shortened = True
-            found, _ = await self._listing(window, by_job=by_job, capped=False)
+        found = listing.before(cuts[0] if cuts else None)
+        if found is None:  # more than the cap start at the window's first instant: all go in
+            found = (await self._listing(window, by_job=by_job, cap=None)).before(None) or []
         window = await self._within_genesys_time(window)
-        inside = [c for c in found if window.start <= c.conversation_start < window.end]
-        return sorted(inside, key=lambda c: (c.conversation_start, c.conversation_id)), window
+        return [c for c in found if window.start <= c.conversation_start < window.end], window
 
     async def _listing(
-        self, window: Window, *, by_job: bool, capped: bool
-    ) -> tuple[list[Conversation], dt.datetime | None]:
-        """What Genesys lists for `window` (through a details job or the query), and None; or,
-        `capped` and more than `max_conversations` starting in it, nothing and the start of the
-        first of them beyond that many in start order (where the window should end). Past the
-        cap only start times are kept, so memory stays bounded whatever the listing's order."""
-        listed: AsyncGenerator[Conversation, None]
-        job_id = None
-        if by_job:
-            job_id = await fulfilled_job(self.client, self.clock, window.start, window.end, ())
-            listed = self.client.details_job_results(job_id)
-        else:
-            listed = self.client.query_conversations(window.start, window.end)
-        found: list[Conversation] = []
-        starts: list[dt.datetime] = []
-        async with contextlib.aclosing(listed):
-            async for conversation in listed:
-                if window.start <= conversation.conversation_start < window.end:
-                    starts.append(conversation.conversation_start)
-                if capped and len(starts) > self._max_conversations:
-                    found.clear()
-                else:
-                    found.append(conversation)
-        if job_id is not None:
-            await self.client.delete_details_job(job_id)
-        if not capped or len(starts) <= self._max_conversations:
-            return found, None
-        cut = sorted(starts)[self._max_conversations]
-        if cut > window.start:
-            return [], cut
-        # More than the cap start at the window's first instant: they all go in this window.
-        return await self._listing(window, by_job=by_job, capped=False)
+        self, window: Window, *, by_job: bool, cap: int | None
+    ) -> EarliestConversations:
+        """The earliest `cap` + 1 (all, when None) of the conversations Genesys lists as
+        starting in `window`, and all their start times: memory stays bounded whatever the
+        listing's size and order."""
+        kept = EarliestConversations(window.start, window.end, cap)
+        async for conversation in self._listed(window.start, window.end, by_job=by_job):
+            kept.add(conversation)
+        return kept
 
-    async def _by_job(
-        self, start: dt.datetime, end: dt.datetime, ids: Sequence[str]
-    ) -> list[Conversation]:
+    async def _listed(
+        self, start: dt.datetime, end: dt.datetime, *, by_job: bool, ids: Sequence[str] = ()
+    ) -> AsyncIterator[Conversation]:
+        """What Genesys lists for [start, end): through a details job (deleted once read) or
+        the details query."""
+        if not by_job:
+            async with contextlib.aclosing(self.client.query_conversations(start, end)) as listed:
+                async for conversation in listed:
+                    yield conversation
+            return
         job_id = await fulfilled_job(self.client, self.clock, start, end, ids)
-        found = [c async for c in self.client.details_job_results(job_id)]
+        async with contextlib.aclosing(self.client.details_job_results(job_id)) as results:
+            async for conversation in results:
+                yield conversation
         await self.client.delete_details_job(job_id)
-        return found
 
     async def _retried(self, cdrs: Sequence[Cdr], backfilled: dt.datetime | None) -> list[_Item]:
         """The conversations of retried CDRs, fetched again from Genesys (through a job when
@@ -436,7 +439,8 @@ class ImportRun:
             try:
                 behind = backfilled is not None and cdr.conversation_start < backfilled
                 if behind or needs_async_job(Window(start=start, end=end), self.clock.now()):
-                    found = await self._by_job(start, end, [cdr.conversation_id])
+                    ids = [cdr.conversation_id]
+                    found = [c async for c in self._listed(start, end, by_job=True, ids=ids)]
                 else:
                     found = [
                         c
