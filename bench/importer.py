@@ -350,6 +350,9 @@ def summarise(
         "http_429": stats["rate_limited"],
         "media_downloads": recordings,
         "tokens_issued": stats["tokens_issued"],
+        # Conversations the details query and job pages listed, per one archived: 1 when
+        # discovery reads each conversation once.
+        "listed_per_conversation": round(stats.get("conversations_listed", 0) / per, 3),
         "peak_rss_mb": round(result.max_rss_mb, 1),
         "cpu_s": round(result.cpu_s, 1),
         "cpu_s_per_conversation": round(result.cpu_s / per, 4),
