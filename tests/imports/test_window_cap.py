@@ -32,18 +32,29 @@ class CappedInstallation(Installation):
         return Wiring(settings=settings, clock=self.clock)
 
 
-@pytest.mark.parametrize("days_back", [1, 40], ids=["details query", "details jobs"])
-def test_a_window_over_the_cap_ends_at_the_first_conversation_beyond_it(
-    make_installation: InstallationFactory, days_back: int
-) -> None:
+def capped_day(
+    make_installation: InstallationFactory, *, days_back: int, calls_per_hour: int
+) -> CappedInstallation:
+    """One day of traffic `days_back` days ago, imported in windows of a whole day."""
     today = dt.datetime.now(dt.UTC).date()
     plain = make_installation(
-        start=today - dt.timedelta(days=days_back), days=1, calls_per_hour=2, data_lag_s=600
+        start=today - dt.timedelta(days=days_back),
+        days=1,
+        calls_per_hour=calls_per_hour,
+        data_lag_s=600,
     )
     installation = CappedInstallation(
         **{field.name: getattr(plain, field.name) for field in dataclasses.fields(plain)}
     )
     installation.configure(codec=CODEC, batch_duration_min=24 * 60)  # the whole day at once
+    return installation
+
+
+@pytest.mark.parametrize("days_back", [1, 40], ids=["details query", "details jobs"])
+def test_a_window_over_the_cap_ends_at_the_first_conversation_beyond_it(
+    make_installation: InstallationFactory, days_back: int
+) -> None:
+    installation = capped_day(make_installation, days_back=days_back, calls_per_hour=2)
     truth = installation.emulator.ground_truth(formats=CODEC)
     ordered = sorted(wanted(truth).values(), key=lambda c: (c["start"], c["conversation_id"]))
     assert len(ordered) > 3 * CAP
@@ -62,14 +73,7 @@ def test_a_window_over_the_cap_ends_at_the_first_conversation_beyond_it(
 def test_a_catch_up_lists_a_long_window_once_and_then_only_each_capped_window(
     make_installation: InstallationFactory, days_back: int
 ) -> None:
-    today = dt.datetime.now(dt.UTC).date()
-    plain = make_installation(
-        start=today - dt.timedelta(days=days_back), days=1, calls_per_hour=3, data_lag_s=600
-    )
-    installation = CappedInstallation(
-        **{field.name: getattr(plain, field.name) for field in dataclasses.fields(plain)}
-    )
-    installation.configure(codec=CODEC, batch_duration_min=24 * 60)
+    installation = capped_day(make_installation, days_back=days_back, calls_per_hour=3)
     truth = installation.emulator.ground_truth(formats=CODEC)
     day = len(truth["conversations"])
     assert day > 5 * CAP
