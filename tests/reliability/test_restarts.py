@@ -34,11 +34,13 @@ from typing import Any
 
 import psycopg
 import pytest
+import structlog
 
 from callarchive.archive import Archive, DatabaseUnavailableError
 from callarchive.clock import SystemClock
 from callarchive.configuration import Server
 from callarchive.scheduling import keep_alive
+from callarchive.scheduling.queue import install_schema_when_available
 from callarchive.secrets import SecretBox
 from tests.archive.fixtures import BUCKET, POSTGRES_URL
 from tests.imports.conftest import InstallationFactory
@@ -277,6 +279,31 @@ async def test_a_node_started_while_postgresql_is_down_registers_once_it_is_back
             await beating
         finally:
             await archive.close()
+
+
+async def test_a_worker_started_while_postgresql_is_down_waits_for_it(
+    postgres: PrivateCluster,
+) -> None:
+    with database_on(postgres.url) as url:
+        await asyncio.to_thread(postgres.stop, "fast")
+        clock = CountingClock()
+        with structlog.testing.capture_logs() as logs:
+            installing = asyncio.create_task(
+                install_schema_when_available(url, clock, first_pause_s=0.05)
+            )
+            # Two tries while the database is down (it used to end the worker at the first).
+            while clock.pauses < 2:
+                assert not installing.done(), installing.exception()
+                await asyncio.sleep(0.05)
+            await asyncio.to_thread(postgres.start)
+            await asyncio.wait_for(installing, timeout=60)
+        with psycopg.connect(libpq(url)) as connection:
+            row = connection.execute("SELECT to_regclass('procrastinate.procrastinate_jobs')")
+            assert row.fetchone() == ("procrastinate.procrastinate_jobs",)
+    waits = [e for e in logs if e["event"] == "database_unavailable"]
+    assert len(waits) >= 2
+    assert "connection" in waits[0]["error"].lower()
+    assert [w["retry_in_s"] for w in waits[:2]] == [0.05, 0.1]
 
 
 async def _servers(archive: Archive) -> list[Server]:

@@ -39,7 +39,7 @@ from callarchive.scheduling.queue import (
     QUEUE,
     QueueDispatcher,
     import_task,
-    install_schema,
+    install_schema_when_available,
     keep_recovering,
     libpq_url,
     queue_app,
@@ -116,7 +116,7 @@ def worker(
     click.echo(f"LISTENING http://{host}:{sock.getsockname()[1]} server {server_name}")
 
     async def main() -> None:
-        await install_schema(url)
+        await install_schema_when_available(url, wired.clock)
         app = queue_app(url)
         async with wired.archive() as archive, app.open_async():
             nodes: list[Node] = []

@@ -98,6 +98,25 @@ async def install_schema(database_url: str) -> bool:
         return True
 
 
+async def install_schema_when_available(
+    database_url: str, clock: Clock, *, first_pause_s: float = 1.0, longest_pause_s: float = 30.0
+) -> None:
+    """`install_schema`, waiting for PostgreSQL while it cannot be reached (a worker started
+    before its database, or while it restarts): each failed try is logged, and the pause
+    between tries doubles up to `longest_pause_s`. SIGTERM ends the wait."""
+    pause = first_pause_s
+    while True:
+        try:
+            await install_schema(database_url)
+        except psycopg.OperationalError as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            log.warning("database_unavailable", error=reason, retry_in_s=pause)
+        else:
+            return
+        await clock.sleep(pause)
+        pause = min(pause * 2, longest_pause_s)
+
+
 def import_task(app: App, job: PairJob) -> ImportTask:
     """Register the import job on `app`: it runs `job(policy_id, import_source_id)`."""
 
@@ -326,6 +345,7 @@ __all__ = [
     "choose_server",
     "import_task",
     "install_schema",
+    "install_schema_when_available",
     "keep_recovering",
     "libpq_url",
     "pair_lock",
