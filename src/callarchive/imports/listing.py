@@ -1,9 +1,9 @@
 """The cap on a window's conversations (CALLARCHIVE_WINDOW_MAX_CONVERSATIONS), in one pass.
 
 A run holds its window's conversations until the cursor moves, so a window in which more than
-the cap start ends where the first one beyond them starts. Listing it keeps at most twice the
-cap of conversations (the earliest, whatever order Genesys lists them in) and every start time
-(small), from which come the cut points of the windows after it: each holds at most the cap.
+the cap start ends where the first one beyond them starts. Listing it keeps the cap + 1
+earliest conversations (a bounded heap, whatever order Genesys lists them in) and every start
+time (small), from which come the cut points of the windows after it: each holds at most the cap.
 The job's next runs end their windows there (`WindowPlan`) instead of listing the rest of the
 long window again and again.
 """
@@ -13,8 +13,12 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
+import heapq
 
 from callarchive.genesys import Conversation
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def _order(conversation: Conversation) -> tuple[dt.datetime, str]:
@@ -23,34 +27,34 @@ def _order(conversation: Conversation) -> tuple[dt.datetime, str]:
 
 class EarliestConversations:
     """The `cap` + 1 earliest conversations starting in [start, end) of a listing in any order
-    (all of them when `cap` is None), and the start times of all of them; memory bounded by
-    twice the cap whatever the listing's size."""
+    (all of them when `cap` is None), and the start times of all of them: a heap with the
+    latest of those held on top, so memory is bounded by the cap whatever the listing's size."""
 
     def __init__(self, start: dt.datetime, end: dt.datetime, cap: int | None) -> None:
         self.start = start
         self.end = end
         self.cap = cap
         self.starts: list[dt.datetime] = []
-        self._kept: list[Conversation] = []
+        # (minus the start in microseconds, minus the arrival number, the conversation): the
+        # smallest item, on top, is the latest start; the number keeps conversations uncompared.
+        self._heap: list[tuple[int, int, Conversation]] = []
 
     @property
     def held(self) -> int:
-        """How many conversations are held now (under twice the cap + 1)."""
-        return len(self._kept)
+        """How many conversations are held now (at most the cap + 1)."""
+        return len(self._heap)
 
     def add(self, conversation: Conversation) -> None:
         """Take one listed conversation (those starting outside the window are dropped)."""
-        if not self.start <= conversation.conversation_start < self.end:
+        begins = conversation.conversation_start
+        if not self.start <= begins < self.end:
             return
-        self.starts.append(conversation.conversation_start)
-        self._kept.append(conversation)
-        if self.cap is not None and len(self._kept) >= 2 * (self.cap + 1):
-            self._trim()
-
-    def _trim(self) -> None:
-        self._kept.sort(key=_order)
-        if self.cap is not None:
-            del self._kept[self.cap + 1 :]
+        self.starts.append(begins)
+        item = (-((begins - _EPOCH) // _MICROSECOND), -len(self.starts), conversation)
+        if self.cap is None or len(self._heap) <= self.cap:
+            heapq.heappush(self._heap, item)
+        else:
+            heapq.heappushpop(self._heap, item)  # the latest of them all goes
 
     def cut_points(self) -> list[dt.datetime]:
         """Where the window and the windows after it end so that each holds at most the cap
@@ -83,8 +87,8 @@ class EarliestConversations:
         count = len(self.starts) if cut is None else bisect.bisect_left(self.starts, cut)
         if self.cap is not None and count > self.cap + 1:
             return None
-        self._trim()
-        return [c for c in self._kept if cut is None or c.conversation_start < cut]
+        kept = sorted((c for *_, c in self._heap), key=_order)
+        return [c for c in kept if cut is None or c.conversation_start < cut]
 
 
 @dataclasses.dataclass
