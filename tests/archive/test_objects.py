@@ -16,6 +16,8 @@ from callarchive.archive import (
     ObjectStore,
     media_key,
 )
+from callarchive.archive._obstore import ObjectChangedError
+from callarchive.archive.objects import READ_CHUNK
 from callarchive.configuration import Codec
 
 KEY = "media/1/2024/03/01/c-1/c-1-r1.mp3"
@@ -113,6 +115,38 @@ async def test_verify_reads_back_and_compares_sha256(object_store: ObjectStore) 
         await object_store.verify(KEY, "0" * 64)
     with pytest.raises(ObjectNotFoundError):
         await object_store.verify("media/none.mp3", stored.sha256)
+
+
+# Three read chunks and a bit: reads cross the boundaries of the local store's ranged reads.
+LARGE = bytes(range(256)) * ((3 * READ_CHUNK + 1000) // 256)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(0, None), (1, READ_CHUNK + 1), (READ_CHUNK - 1, 2 * READ_CHUNK), (READ_CHUNK, None)],
+)
+async def test_objects_of_several_read_chunks_read_back_exactly(
+    object_store: ObjectStore, start: int, end: int | None
+) -> None:
+    stored = await object_store.put(KEY, chunks(LARGE))
+    assert await read_all(object_store, KEY, start=start, end=end or len(LARGE)) == LARGE[start:end]
+    version = await object_store.version(KEY)
+    assert version is not None
+    pinned = [c async for c in object_store.read_stored(version, start=start, end=end)]
+    assert b"".join(pinned) == LARGE[start:end]
+    assert (await object_store.verify(KEY, stored.sha256)).size == len(LARGE)
+
+
+async def test_a_local_object_replaced_while_it_is_read_is_not_read_on(tmp_path: Path) -> None:
+    """A local folder is read one range at a time; every range is of the version the read
+    began with, or the read stops (never the start of one version and the rest of another)."""
+    store = ObjectStore.from_url(str(tmp_path / "media"))
+    await store.put(KEY, chunks(LARGE))
+    stream = aiter(await store.read(KEY))
+    assert await anext(stream) == LARGE[:READ_CHUNK]
+    await store.overwrite(KEY, bytes(len(LARGE)))
+    with pytest.raises(ObjectChangedError):
+        await anext(stream)
 
 
 async def test_a_local_store_is_a_plain_folder(tmp_path: Path) -> None:
