@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+from hypothesis import HealthCheck, settings
 
 from tests.archive.fixtures import (
     archive,
@@ -29,6 +30,14 @@ __all__ = [
     "store_url",
     "work_store",
 ]
+
+# The suite runs in parallel processes (pytest-xdist) beside subprocess-heavy tests, so how long
+# one example takes says nothing about the code under test (speed is measured in bench/): no
+# per-example deadline, no health check on slow data generation.
+settings.register_profile(
+    "callarchive", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("callarchive")
 
 
 @pytest.fixture(autouse=True)
