@@ -40,6 +40,7 @@ from tests.imports.completeness import (
 )
 from tests.imports.harness import POLICY
 from tests.imports.setup import configuration_for
+from tests.scheduling.processes import PATIENCE_S
 
 CALLARCHIVE = str(Path(sys.executable).with_name("callarchive"))
 CODEC = "WAV"
@@ -148,9 +149,11 @@ class Home:
             copier = threading.Thread(target=copy_log, args=(process, out, started))
             copier.start()
             try:
-                if not started.wait(timeout=60):
+                if not started.wait(timeout=PATIENCE_S):
                     process.kill()
-                    pytest.fail(f"the run did not start a window within 60 s; see {self.log}")
+                    pytest.fail(
+                        f"the run started no window within {PATIENCE_S:g} s; see {self.log}"
+                    )
                 return process.wait(timeout=seconds)
             except subprocess.TimeoutExpired:
                 process.kill()

@@ -52,7 +52,7 @@ from tests.reliability.servers import (
     private_cluster,
     restartable_s3,
 )
-from tests.scheduling.processes import Fleet, fleet, running
+from tests.scheduling.processes import PATIENCE_S, Fleet, fleet, running
 
 
 @pytest.fixture
@@ -93,7 +93,12 @@ def mark(workers: Fleet) -> dict[str, int]:
 
 
 def logged(
-    workers: Fleet, since: dict[str, int], name: str, *, by_all: bool = False, timeout: float = 60
+    workers: Fleet,
+    since: dict[str, int],
+    name: str,
+    *,
+    by_all: bool = False,
+    timeout: float = PATIENCE_S,
 ) -> list[dict[str, Any]]:
     """The events `name` logged since `since` (by every worker when `by_all`), waiting for the
     first (or one of each worker) by polling the workers' logs for at most `timeout` s."""
@@ -149,7 +154,7 @@ def test_postgresql_restarting_mid_window_loses_nothing_and_the_import_goes_on(
             [pending, *_] = logged(workers, before, "window_retry_pending")
             assert pending["reason"].startswith("the database is unavailable"), pending
             assert "check that it is running and reachable" in pending["reason"], pending
-            cluster.wait_caught_up(timeout=60)
+            cluster.wait_caught_up(timeout=PATIENCE_S)
             assert cluster.lost_or_doubled(truth) == []
             # Every worker still takes jobs (its queue heartbeat goes on after the restart).
             assert queue_workers_alive_since(url, back) == len(NODES)
@@ -184,7 +189,7 @@ def test_the_s3_server_restarting_mid_window_loses_nothing_and_the_import_goes_o
             assert stopped["outage"], stopped
             assert "the store failed on" in stopped["error"], stopped
             logged(workers, before, "window_retry_pending")
-            cluster.wait_caught_up(timeout=60)
+            cluster.wait_caught_up(timeout=PATIENCE_S)
             assert cluster.lost_or_doubled(truth) == []
             assert stop_all(workers) == [0, 0, 0]
         failed = alerts(url, "batch_retrieval_failed")
@@ -219,7 +224,7 @@ def test_one_import_run_stopped_by_a_restart_says_why_and_the_next_run_catches_u
                 s3.stop()
             else:
                 postgres.stop("immediate")
-            exit_code = first.popen.wait(timeout=60)
+            exit_code = first.popen.wait(timeout=PATIENCE_S)
             if postgres is None:
                 s3.start()
             else:
@@ -237,7 +242,7 @@ def test_one_import_run_stopped_by_a_restart_says_why_and_the_next_run_catches_u
         assert cluster.lost_or_doubled(truth) == []
         for _ in range(3):  # each run retries at most 25 CDRs of the retry buffer
             with running(args, env) as again:
-                assert again.popen.wait(timeout=90) == 0, again.diagnostics()
+                assert again.popen.wait(timeout=PATIENCE_S) == 0, again.diagnostics()
             if not cluster.holdings().buffered:
                 break
         assert cluster.violations(truth) == []

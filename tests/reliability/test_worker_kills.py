@@ -23,7 +23,7 @@ from callarchive.archive import S3Options
 from tests.archive.fixtures import POSTGRES_URL
 from tests.imports.conftest import InstallationFactory
 from tests.reliability.cluster import CODEC, NODES, Cluster, database_on, libpq
-from tests.scheduling.processes import Fleet, Process, fleet
+from tests.scheduling.processes import PATIENCE_S, Fleet, Process, fleet
 
 SEED = 50
 KILLS = 50
@@ -69,7 +69,7 @@ def test_fifty_sigkills_across_three_workers_lose_nothing_and_duplicate_nothing(
             if busy < BUSY_KILLS and (
                 len(kills) - busy >= KILLS - BUSY_KILLS or rng.random() < 0.5
             ):
-                victim, _ = workers.event("run_started", timeout=60)
+                victim, _ = workers.event("run_started")
                 kind = "busy"
             else:
                 victim = idle_victim(workers, rng)
@@ -84,7 +84,7 @@ def test_fifty_sigkills_across_three_workers_lose_nothing_and_duplicate_nothing(
             live[victim.name] = cluster.start(workers, victim.name)
             if len(kills) % 10 == 0:
                 assert cluster.lost_or_doubled(truth) == [], f"after {len(kills)} kills"
-        cluster.wait_caught_up(timeout=90)
+        cluster.wait_caught_up(timeout=PATIENCE_S)
         for process in live.values():
             process.line("LISTENING")  # a worker restarted after the last kill has started
         assert [p.stop(signal.SIGTERM) for p in live.values()] == [0, 0, 0]

@@ -19,6 +19,11 @@ from contextlib import contextmanager
 from typing import Any
 
 COMMAND = [sys.executable, "-m", "callarchive.cli"]
+# How long a test waits for a process to say or do something before it fails. Generous on
+# purpose: the suite runs in parallel (pytest-xdist) beside other work on two cores, where starting
+# a Python process, or a window of an import, takes many times what it does on an idle machine.
+# It only bounds how soon a test that hangs fails; no test waits for it to pass.
+PATIENCE_S = 300.0
 Event = dict[str, Any]
 
 
@@ -81,7 +86,7 @@ class Process:
                 self._fleet.put((self, event))
         self._queue.put(None)
 
-    def wait_for(self, matches: Callable[[Any], bool], timeout: float = 60.0) -> Any:
+    def wait_for(self, matches: Callable[[Any], bool], timeout: float = PATIENCE_S) -> Any:
         """The first output (a stdout line or a log event) that `matches`, read from now on."""
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
@@ -95,7 +100,7 @@ class Process:
                 return item
         raise AssertionError(f"nothing matched within {timeout} s: {self.diagnostics()}")
 
-    def event(self, name: str, timeout: float = 60.0, **fields: Any) -> Event:
+    def event(self, name: str, timeout: float = PATIENCE_S, **fields: Any) -> Event:
         """The next log event `name` with `fields`."""
         found: Event = self.wait_for(
             lambda e: (
@@ -107,12 +112,12 @@ class Process:
         )
         return found
 
-    def line(self, prefix: str, timeout: float = 60.0) -> str:
+    def line(self, prefix: str, timeout: float = PATIENCE_S) -> str:
         """The next stdout line that starts with `prefix`."""
         found: str = self.wait_for(lambda e: isinstance(e, str) and e.startswith(prefix), timeout)
         return found.strip()
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = PATIENCE_S) -> int:
         """Send `sig` and wait for the exit code."""
         if self.popen.poll() is None:
             self.popen.send_signal(sig)
@@ -146,7 +151,12 @@ class Fleet:
         return process
 
     def event(
-        self, name: str, timeout: float = 90.0, *, process: Process | None = None, **fields: Any
+        self,
+        name: str,
+        timeout: float = PATIENCE_S,
+        *,
+        process: Process | None = None,
+        **fields: Any,
     ) -> tuple[Process, Event]:
         """The next log event `name` with `fields` of any process (or of `process`), and who
         logged it."""
