@@ -132,6 +132,9 @@ def test_three_workers_import_once_and_take_over_a_killed_workers_job(
         retries = sum(
             e.get("event") == "stalled_job_retried" for p in workers.processes for e in p.events
         )
+        moved = sum(
+            e.get("event") == "waiting_job_moved" for p in workers.processes for e in p.events
+        )
     # Pinned to node-b and node-c: never run on node-a.
     assert {name for name, policy in started if policy == PINNED} <= {"node-b", "node-c"}
     assert {policy for _, policy in started} == {POLICY, PINNED}
@@ -141,10 +144,14 @@ def test_three_workers_import_once_and_take_over_a_killed_workers_job(
     assert len(records) == len(wanted(truth))
     assert asyncio.run(_retry_buffer_files(cluster.work)) == []
     assert retried["queue"] in ("imports", "server-node-b", "server-node-c")
-    # Each due run was enqueued once, however many nodes' schedulers saw it due.
+    # Each due run was enqueued once, however many nodes' schedulers saw it due. A job still
+    # waiting on the queue of the killed server when its heartbeat went stale was moved to a live
+    # server's queue: cancelled there and enqueued again, one cancelled job per move.
     with psycopg.connect(_libpq(installation.database_url)) as connection:
         jobs = connection.execute(
-            "SELECT args->>'policy_id', args->>'import_source_id', args->>'due_at', count(*) "
+            "SELECT args->>'policy_id', args->>'import_source_id', args->>'due_at', "
+            "count(*) FILTER (WHERE status <> 'cancelled'), "
+            "count(*) FILTER (WHERE status = 'cancelled') "
             "FROM procrastinate.procrastinate_jobs GROUP BY 1, 2, 3"
         ).fetchall()
         taken_over = connection.execute(
@@ -152,7 +159,8 @@ def test_three_workers_import_once_and_take_over_a_killed_workers_job(
             ("import_taken_over",),
         ).fetchall()
     assert jobs
-    assert all(count == 1 for *_, count in jobs), jobs
+    assert all(enqueued == 1 for *_, enqueued, _ in jobs), jobs
+    assert sum(cancelled for *_, cancelled in jobs) == moved, (jobs, moved)
     # The operator hears of the stopped server: an alert per job taken over (the victim may
     # have run both policies' jobs), naming the policy and saying what happened.
     assert len(taken_over) == retries, taken_over
