@@ -47,8 +47,15 @@ services:
 			pg_isready -q -h 127.0.0.1 -p 5432 -t 30; \
 		else echo "PostgreSQL is not answering on 127.0.0.1:5432 (start it, or run as root)"; fi; }
 
+# pytest runs the suite in PYTEST_WORKERS processes (pytest-xdist); `--dist worksteal` lets an
+# idle worker take tests queued on a busy one, so the slow multi-process tests do not leave the
+# others waiting at the end. `make pytest PYTEST_WORKERS=0` runs it in one process, and
+# `.venv/bin/pytest tests/some/test_file.py` alone never uses xdist.
+PYTEST_WORKERS ?= 3
+PYTEST_FLAGS ?= -n $(PYTEST_WORKERS) --dist worksteal
+
 pytest: setup debian services
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_FLAGS)
 
 test: lint typecheck pytest
 
