@@ -47,12 +47,11 @@ services:
 			pg_isready -q -h 127.0.0.1 -p 5432 -t 30; \
 		else echo "PostgreSQL is not answering on 127.0.0.1:5432 (start it, or run as root)"; fi; }
 
-# pytest runs the suite in PYTEST_WORKERS processes (pytest-xdist); `--dist worksteal` lets an
-# idle worker take tests queued on a busy one, so the slow multi-process tests do not leave the
-# others waiting at the end. `make pytest PYTEST_WORKERS=0` runs it in one process, and
-# `.venv/bin/pytest tests/some/test_file.py` alone never uses xdist.
-PYTEST_WORKERS ?= 3
-PYTEST_FLAGS ?= -n $(PYTEST_WORKERS) --dist worksteal
+# Options for pytest: none by default (one process). `make pytest PYTEST_FLAGS="-n 3 --dist
+# worksteal"` runs the suite in three processes (pytest-xdist; an idle worker takes tests queued
+# on a busy one). Not the default yet: on a loaded two-core machine the multi-process tests still
+# fail in parallel (README).
+PYTEST_FLAGS ?=
 
 pytest: setup debian services
 	$(BIN)/pytest $(PYTEST_FLAGS)
