@@ -20,6 +20,7 @@ from callarchive.archive import (
     AlertRecord,
     Archive,
     DatabaseUnavailableError,
+    PairLockedError,
     StoreUnavailableError,
 )
 from callarchive.cli.running import Node, listening_socket, minimum_severity
@@ -264,6 +265,23 @@ async def test_windows_failing_on_an_outage_are_tried_again_by_the_same_job(
     # Tried again after a second, then two: the same job, not the next slot of the schedule.
     assert configured.clock.slept[:2] == [outage_pause(0), outage_pause(1)] == [1.0, 2.0]
     assert_archive_is_ground_truth(await asyncio.to_thread(configured.exported), truth, CODEC)
+
+
+async def test_an_outage_is_said_when_the_pair_was_taken_over_before_the_window_was_tried_again(
+    configured: Installation,
+) -> None:
+    # A database restart stops the node's heartbeat, so another node may take the job over: the
+    # next try finds the pair locked and leaves the work to it, but only this job met the outage.
+    failures: list[Exception] = [
+        DatabaseUnavailableError("the database is unavailable or busy (connection refused)"),
+        PairLockedError("another node runs this pair"),
+    ]
+    results, raised = await _job_meeting(configured, failures)
+    assert failures == []
+    assert results == []
+    [said] = [a.message for a in raised]
+    assert said.startswith("the database is unavailable or busy (connection refused) (not")
+    assert "tried again 1 time(s)" in said
 
 
 @pytest.mark.parametrize(

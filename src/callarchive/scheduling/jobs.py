@@ -125,8 +125,12 @@ async def execute_pair(
             outage = str(error)  # the run could not even say so in an alert
             unsaid = unsaid or outage
         except RetryableError as error:
-            # Another run of the pair is going (its lock): that one does the work.
+            # Another run of the pair is going (its lock): that one does the work. An outage met
+            # before (a restart that stopped this node's heartbeat, so the pair was taken over)
+            # is still said: only this job knows of it.
             log.warning("job_skipped", reason=str(error), **context)
+            if unsaid is not None:
+                await _alert_afterwards(archive, policy, source, unsaid, retried=retried)
             return results
         else:
             # No window this time (caught up, disabled, stopping), or the last one went well.
