@@ -190,7 +190,9 @@ class Site:
             self._thread.join(timeout=30)
 
     def client(self, **kwargs: object) -> httpx.AsyncClient:
-        """An httpx client of the site (cookies kept, redirects not followed)."""
+        """An httpx client of the site (cookies kept, redirects not followed) that waits up to
+        60 s for an answer: httpx's 5 s ran out under parallel load."""
+        kwargs.setdefault("timeout", 60)
         return httpx.AsyncClient(base_url=self.url, **kwargs)  # type: ignore[arg-type]
 
     @contextlib.asynccontextmanager

@@ -79,7 +79,10 @@ def live_schema(site: Site, api_key: str) -> schemathesis.BaseSchema:
     config = schemathesis.Config.from_dict(
         {"base-url": site.url, "headers": {"Authorization": f"Bearer {api_key}"}}
     )
-    schema = schemathesis.openapi.from_url(f"{site.url}/api/v1/openapi.json", config=config)
+    # 60 s, not requests' 10: under parallel load the first build of the schema took longer.
+    schema = schemathesis.openapi.from_url(
+        f"{site.url}/api/v1/openapi.json", config=config, timeout=60
+    )
     return schema.exclude(method="DELETE")
 
 
