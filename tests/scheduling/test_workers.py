@@ -54,7 +54,10 @@ class Cluster:
 
     def start(self, workers: Fleet, name: str) -> None:
         args = ["worker", "--server", name, "--port", "0", "--concurrency", "2"]
-        args += ["--heartbeat-s", "1", "--stalled-after-s", "3"]
+        # A job is stalled after 10 s without a heartbeat: with 3 s, a live worker's heartbeat
+        # ran late under load, its job was closed as stalled before the kill, and no takeover
+        # followed the kill.
+        args += ["--heartbeat-s", "1", "--stalled-after-s", "10"]
         workers.start(name, args, {**self.env, "CALLARCHIVE_HOME": str(self.homes / name)})
 
 
