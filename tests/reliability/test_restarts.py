@@ -153,12 +153,13 @@ def test_postgresql_restarting_mid_window_loses_nothing_and_the_import_goes_on(
             started(cluster, workers)
             before = mark(workers)
             postgres.stop(mode)
-            # Down until every worker has met the outage.
+            # Down until every worker has met the outage, and the window under way has failed
+            # on it and is to be tried again (a restart shorter than the window's API calls
+            # would go unnoticed by it).
             logged(workers, before, "heartbeat_failed", by_all=True)
+            [pending, *_] = logged(workers, before, "window_retry_pending")
             postgres.start()
             back = dt.datetime.now(dt.UTC)
-            # The window under way failed on the lost connection, and is tried again.
-            [pending, *_] = logged(workers, before, "window_retry_pending")
             assert pending["reason"].startswith("the database is unavailable"), pending
             assert "check that it is running and reachable" in pending["reason"], pending
             cluster.wait_caught_up(timeout=PATIENCE_S)
