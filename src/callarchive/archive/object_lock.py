@@ -31,9 +31,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import anyio.to_thread
-import botocore.config
-import botocore.exceptions
-import botocore.session
 
 from callarchive.archive._obstore import ObjectNotFoundError, S3Options, StoreUnavailableError
 from callarchive.errors import CallarchiveError, ConfigurationError, SkipError
@@ -211,6 +208,8 @@ class ObjectLock:
 
     async def _call(self, key: str, operation: str, **arguments: Any) -> dict[str, Any]:
         """Run one botocore operation in a worker thread, its errors translated."""
+        import botocore.exceptions  # noqa: PLC0415 - botocore (20 MB) only where locks are kept
+
         try:
             reply: dict[str, Any] = await anyio.to_thread.run_sync(
                 functools.partial(getattr(self._s3_client(), operation), **arguments)
@@ -226,6 +225,9 @@ class ObjectLock:
 
 
 def _make_client(s3: S3Options) -> Any:
+    import botocore.config  # noqa: PLC0415 - see ObjectLock._call
+    import botocore.session  # noqa: PLC0415
+
     secret = s3.secret_access_key.reveal() if s3.secret_access_key else None
     return botocore.session.get_session().create_client(
         "s3",
@@ -273,6 +275,8 @@ def _not_enabled(bucket: str) -> ConfigurationError:
 
 def translate(error: Exception, *, key: str, bucket: str) -> CallarchiveError:
     """The callarchive error for a botocore error about `key` in `bucket`."""
+    import botocore.exceptions  # noqa: PLC0415 - see ObjectLock._call
+
     if not isinstance(error, botocore.exceptions.ClientError):
         return StoreUnavailableError(
             f"the store failed on {key!r} ({type(error).__name__}); check that it is reachable, "

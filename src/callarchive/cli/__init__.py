@@ -22,44 +22,11 @@
     callarchive seal --unsealed [--batch-size N]
 
 `main` is the script's entry point; `cli` the click group (tests invoke it with a `Wiring` as
-`obj`). `source test` runs a `SourceProbe`, which the wiring takes from the Genesys client.
+`obj`), which loads a command's module (`COMMANDS`) only when that command is asked for. `source
+test` runs a `SourceProbe`, which the wiring takes from the Genesys client.
 """
 
-from callarchive.cli.alerts import alert
-from callarchive.cli.app import Wiring, cli, main
-from callarchive.cli.compliance import hold, retention
-from callarchive.cli.data import config, conversations, db, secrets
-from callarchive.cli.imports import cursor, import_, retry_buffer
-from callarchive.cli.reconcile import reconcile
-from callarchive.cli.running import serve, server
-from callarchive.cli.setup import extension, policy, user
-from callarchive.cli.sources import source
-from callarchive.cli.verify import seal, verify
-from callarchive.cli.workers import worker
+from callarchive.cli.app import COMMANDS, Wiring, cli, main
 from callarchive.imports import ProbeResult, SourceProbe, genesys_probe
 
-for _group in (
-    db,
-    source,
-    policy,
-    user,
-    extension,
-    conversations,
-    config,
-    secrets,
-    import_,
-    cursor,
-    retry_buffer,
-    reconcile,
-    serve,
-    server,
-    worker,
-    alert,
-    retention,
-    hold,
-    verify,
-    seal,
-):
-    cli.add_command(_group)
-
-__all__ = ["ProbeResult", "SourceProbe", "Wiring", "cli", "genesys_probe", "main"]
+__all__ = ["COMMANDS", "ProbeResult", "SourceProbe", "Wiring", "cli", "genesys_probe", "main"]
