@@ -251,7 +251,11 @@ def run_import(
         archived=counts["imported"],
         stats=stats,
         latency=latency,
-        extra={"outcomes": counts, "returncode": result.returncode},
+        extra={
+            "outcomes": counts,
+            "returncode": result.returncode,
+            "timeline": sampler.timeline(),
+        },
         steady_media_per_minute=sampler.steady_media_per_minute(),
     )
 

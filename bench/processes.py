@@ -252,6 +252,25 @@ class Sampler:
         self._stop.set()
         self._thread.join()
 
+    def timeline(self, every_s: float = 10.0) -> list[dict[str, float]]:
+        """Media downloads and API calls a minute in each `every_s` of the run: where the
+        budget went unused shows as a low API rate."""
+        points: list[dict[str, float]] = []
+        previous = (0.0, 0, 0)
+        for sample in self.samples:
+            if sample[0] - previous[0] < every_s and sample is not self.samples[-1]:
+                continue
+            span = (sample[0] - previous[0]) / 60 or 1.0
+            points.append(
+                {
+                    "s": round(sample[0]),
+                    "media_per_min": round((sample[1] - previous[1]) / span),
+                    "api_per_min": round((sample[2] - previous[2]) / span),
+                }
+            )
+            previous = sample
+        return points
+
     def steady_media_per_minute(self, skip_s: float = 60.0) -> float | None:
         """Media downloads a minute from `skip_s` after the start to the last download."""
         later = [s for s in self.samples if s[0] >= skip_s]
