@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from callarchive.archive import (
     media_key,
 )
 from callarchive.archive._obstore import ObjectChangedError
-from callarchive.archive.objects import READ_CHUNK
+from callarchive.archive.objects import LOCAL_PART_SIZE, READ_CHUNK
 from callarchive.configuration import Codec
 
 KEY = "media/1/2024/03/01/c-1/c-1-r1.mp3"
@@ -61,6 +62,30 @@ async def test_a_large_object_is_written_in_parts(store_url: tuple[str, object])
     )
     assert stored.sha256 == hashlib.sha256(body).hexdigest()
     assert (await store.verify(KEY, stored.sha256)).size == len(body)
+
+
+async def test_a_local_folder_takes_a_long_recording_onto_disk_as_it_comes(
+    tmp_path: Path,
+) -> None:
+    """Beyond LOCAL_PART_SIZE, a recording goes to its staging file part by part while it is
+    still being written (memory holds a part, not the recording); its key appears only once
+    it is complete."""
+    store = ObjectStore.from_url(str(tmp_path / "media"))
+    body = os.urandom(4 * LOCAL_PART_SIZE)
+    async with store.upload(KEY) as upload:
+        for i in range(0, len(body), 65536):
+            await upload.write(body[i : i + 65536])
+        deadline = time.monotonic() + 30
+        while staged_bytes(tmp_path) < 2 * LOCAL_PART_SIZE:
+            assert time.monotonic() < deadline, "nothing reached the staging file"
+            time.sleep(0.05)
+        assert await store.size(KEY) is None
+    assert (await store.verify(KEY, hashlib.sha256(body).hexdigest())).size == len(body)
+    assert staged_bytes(tmp_path) == 0
+
+
+def staged_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*#*"))
 
 
 async def test_an_existing_object_is_never_replaced(object_store: ObjectStore) -> None:

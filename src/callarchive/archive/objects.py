@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 _SETTING = "CALLARCHIVE_MEDIA_URL"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 PART_SIZE = 8 * 1024 * 1024  # multipart part size; S3 needs at least 5 MiB per part
+# A local folder has no smallest part: a recording longer than this is written to its staging
+# file part by part instead of being held whole in memory until it is complete.
+LOCAL_PART_SIZE = 1024 * 1024
 READ_CHUNK = 256 * 1024
 
 
@@ -199,7 +202,9 @@ class ObjectStore:
         """The store at `url` (folder path, file://, s3://BUCKET/PREFIX or memory://); with
         `object_lock`, its objects can be locked (`url` must be s3://)."""
         lock = ObjectLock.from_url(url, s3=s3) if object_lock else None
-        return cls(open_store(url, s3=s3, setting=_SETTING), lock=lock)
+        store = open_store(url, s3=s3, setting=_SETTING)
+        part_size = LOCAL_PART_SIZE if isinstance(store, LocalStore) else PART_SIZE
+        return cls(store, part_size=part_size, lock=lock)
 
     @property
     def object_lock(self) -> bool:
