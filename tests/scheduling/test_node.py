@@ -189,6 +189,11 @@ async def test_an_interrupted_job_finishes_its_window_and_stops_cleanly(
         }
         assert in_window <= archived
         assert first.report.imported == len(in_window)
+        # The job keeps each window's counts, not its line per conversation: those are stored
+        # with the report (a job of many windows does not grow with them).
+        assert first.report.entries == ()
+        [stored] = await archive.batch_reports.list(report_id=first.report.id)
+        assert {e.genesys_conversation_id for e in stored.entries} >= in_window
         # Re-enabled (or restarted), the next job continues where the first stopped.
         await archive.policies.set_enabled(POLICY, True, actor="test")
         rest = await execute_pair(

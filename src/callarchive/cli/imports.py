@@ -158,11 +158,7 @@ def run_command(
     results = run(
         _run_all(wired, policy_name, source_name, until_caught_up=until_caught_up, console=console)
     )
-    failed = False
-    for result in results:
-        click.echo(_summary(result))
-        failed = failed or result.status is RunStatus.STOPPED
-    if failed:
+    if any(result.status is RunStatus.STOPPED for result in results):
         ctx.exit(1)
 
 
@@ -174,6 +170,8 @@ async def _run_all(
     until_caught_up: bool,
     console: Console,
 ) -> list[RunResult]:
+    """Run the pairs' windows, printing each run's summary as it ends; the results, settled
+    (a catch-up of years holds no line per conversation of the windows it has done)."""
     results: list[RunResult] = []
     async with wired.archive() as archive:
         for policy, source in await _runnable_pairs(archive, policy_name, source_name):
@@ -200,7 +198,8 @@ async def _run_all(
                         result = await run_pair(
                             wired, archive, client, policy, source, progress=counter, plan=plan
                         )
-                        results.append(result)
+                        click.echo(_summary(result))
+                        results.append(result.settled())
                         bar.update(task, lag=_lag(result, wired), eta=pace.eta(result))
                         if result.caught_up:
                             break

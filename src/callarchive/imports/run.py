@@ -107,6 +107,12 @@ class RunResult:
     # outage): the same window may succeed when tried again in a moment.
     outage: bool = False
 
+    def settled(self) -> RunResult:
+        """This result without its report's line per conversation (stored with the report and
+        sent in the notification): what a job or a catch-up keeps of each window, so its
+        memory does not grow with the windows it has done."""
+        return dataclasses.replace(self, report=dataclasses.replace(self.report, entries=()))
+
 
 @dataclasses.dataclass(kw_only=True, slots=True)
 class _Item:

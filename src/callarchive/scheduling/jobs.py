@@ -67,12 +67,13 @@ async def run_windows(
     results: list[RunResult] | None = None,
 ) -> list[RunResult]:
     """Run windows while `wanted()` and not `stopping`, until caught up or `max_windows`;
-    their results, appended to `results` when given (kept when a window raises)."""
+    their results, settled (`RunResult.settled`), appended to `results` when given (kept when
+    a window raises)."""
     results = [] if results is None else results
     before = len(results)
     while len(results) - before < max_windows and not stopping.is_set() and await wanted():
         result = await run_window()
-        results.append(result)
+        results.append(result.settled())
         if result.caught_up:
             break
     return results
