@@ -16,8 +16,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import glob
 import hashlib
+import os
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable
 from typing import TYPE_CHECKING
@@ -180,9 +180,16 @@ def _remove_staging_files(store: ObstoreStore, key: str) -> None:
     if not isinstance(store, LocalStore) or store.prefix is None:
         return
     path = store.prefix / key
-    for stale in path.parent.glob(f"{glob.escape(path.name)}#*"):
-        with contextlib.suppress(OSError):  # debris we cannot remove must not stop an import
-            stale.unlink(missing_ok=True)
+    try:
+        # Names only: pathlib's glob took 4 % of a `batch` import's event loop.
+        names = os.listdir(path.parent)  # noqa: PTH208
+    except OSError:  # no folder yet (a new conversation): nothing was left in it
+        return
+    staging = f"{path.name}#"
+    for name in names:
+        if name.startswith(staging):
+            with contextlib.suppress(OSError):  # debris we cannot remove must not stop an import
+                (path.parent / name).unlink(missing_ok=True)
 
 
 class ObjectStore:
