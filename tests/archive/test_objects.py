@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import os
@@ -78,7 +79,7 @@ async def test_a_local_folder_takes_a_long_recording_onto_disk_as_it_comes(
         deadline = time.monotonic() + 30
         while staged_bytes(tmp_path) < 2 * LOCAL_PART_SIZE:
             assert time.monotonic() < deadline, "nothing reached the staging file"
-            time.sleep(0.05)
+            await asyncio.sleep(0.05)
         assert await store.size(KEY) is None
     assert (await store.verify(KEY, hashlib.sha256(body).hexdigest())).size == len(body)
     assert staged_bytes(tmp_path) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,13 +55,18 @@ async def test_api_login_and_media_requests_all_go_through_the_proxy(
     settings = settings_for(emulator, proxy=through(proxy))
     async with connect(settings, clock=EmulatorClock(emulator)) as client:
         [_ async for _ in client.query_conversations(*INTERVAL)]
+        sink = BytesSink()
         download = await client.download_recording(
             conversation["conversation_id"],
             conversation["recordings"][0]["recording_id"],
             format_id="WAV",
-            sink=BytesSink(),
+            sink=sink,
         )
-    assert download.sha256 == conversation["recordings"][0]["formats"]["WAV"]["sha256"]
+    assert download.size == len(sink.data)
+    assert (
+        hashlib.sha256(sink.data).hexdigest()
+        == (conversation["recordings"][0]["formats"]["WAV"]["sha256"])
+    )
     seen = "\n".join(proxy.requests())
     assert "POST http://127.0.0.1" in seen
     assert "/oauth/token" in seen

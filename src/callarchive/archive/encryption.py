@@ -31,6 +31,7 @@ import hashlib
 import os
 import struct
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -288,6 +289,10 @@ class EncryptedObjectStore(ObjectStore):
     def raw(self) -> ObjectStore:
         """The wrapped store, which holds the objects as stored."""
         return self._raw
+
+    def _local_path(self, key: str) -> Path | None:  # noqa: ARG002 - the plain store's signature
+        """None: the file holds ciphertext, so sizes and sha256 are of the decrypted stream."""
+        return None
 
     @contextlib.asynccontextmanager
     async def upload(self, key: str) -> AsyncIterator[MediaUpload]:

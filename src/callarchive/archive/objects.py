@@ -20,8 +20,10 @@ import hashlib
 import os
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import anyio.to_thread
 import obstore
 import obstore.exceptions as obstore_errors
 from obstore.store import LocalStore
@@ -396,6 +398,15 @@ class ObjectStore:
         except STORE_ERRORS as error:
             raise translate(error, key=key, setting=_SETTING) from error
 
+    def _local_path(self, key: str) -> Path | None:
+        """The file of `key` in a local folder (None for other stores, or a key that is not a
+        plain relative path)."""
+        if not isinstance(self._store, LocalStore) or self._store.prefix is None:
+            return None
+        if any(part in ("", ".", "..") for part in key.split("/")):
+            return None
+        return Path(self._store.prefix) / key
+
     async def verify(self, key: str, sha256: str) -> StoredObject:
         """Read the object back; `ChecksumMismatchError` unless its sha256 is `sha256`."""
         stored = await self._describe(key, created=False)
@@ -407,12 +418,28 @@ class ObjectStore:
         return stored
 
     async def _describe(self, key: str, *, created: bool) -> StoredObject:
+        local = self._local_path(key)
+        if local is not None:
+            try:
+                size, sha256 = await anyio.to_thread.run_sync(_hash_file, local)
+            except OSError as error:
+                raise translate(error, key=key, setting=_SETTING) from error
+            return StoredObject(key=key, size=size, sha256=sha256, created=created)
         digest = hashlib.sha256()
         size = 0
         async for chunk in await self.read(key):
             digest.update(chunk)
             size += len(chunk)
         return StoredObject(key=key, size=size, sha256=digest.hexdigest(), created=created)
+
+
+def _hash_file(path: Path) -> tuple[int, str]:
+    """The size and sha256 of a local file, read in a worker thread through one open file (a
+    file replaced meanwhile is read as it was when opened): reading it back range by range on
+    the event loop took 11 % of a `batch` import's loop."""
+    with path.open("rb") as file:
+        digest = hashlib.file_digest(file, "sha256")
+        return file.tell(), digest.hexdigest()
 
 
 __all__ = [
