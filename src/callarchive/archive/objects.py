@@ -179,9 +179,9 @@ def _remove_staging_files(store: ObstoreStore, key: str) -> None:
     rename leaves that file, which no later upload reuses or removes. (An S3 bucket keeps such
     parts as an incomplete multipart upload, which a lifecycle rule aborts.)
     """
-    if not isinstance(store, LocalStore) or store.prefix is None:
+    path = _local_file(store, key)
+    if path is None:
         return
-    path = store.prefix / key
     try:
         # Names only: pathlib's glob took 4 % of a `batch` import's event loop.
         names = os.listdir(path.parent)  # noqa: PTH208
@@ -192,6 +192,16 @@ def _remove_staging_files(store: ObstoreStore, key: str) -> None:
         if name.startswith(staging):
             with contextlib.suppress(OSError):  # debris we cannot remove must not stop an import
                 (path.parent / name).unlink(missing_ok=True)
+
+
+def _local_file(store: ObstoreStore, key: str) -> Path | None:
+    """The file of `key` in a local folder (None for other stores, or a key that is not a plain
+    relative path)."""
+    if not isinstance(store, LocalStore) or store.prefix is None:
+        return None
+    if any(part in ("", ".", "..") for part in key.split("/")):
+        return None
+    return Path(store.prefix) / key
 
 
 class ObjectStore:
@@ -399,13 +409,8 @@ class ObjectStore:
             raise translate(error, key=key, setting=_SETTING) from error
 
     def _local_path(self, key: str) -> Path | None:
-        """The file of `key` in a local folder (None for other stores, or a key that is not a
-        plain relative path)."""
-        if not isinstance(self._store, LocalStore) or self._store.prefix is None:
-            return None
-        if any(part in ("", ".", "..") for part in key.split("/")):
-            return None
-        return Path(self._store.prefix) / key
+        """The file holding the bytes of `key` as `read` returns them, when on a local folder."""
+        return _local_file(self._store, key)
 
     async def verify(self, key: str, sha256: str) -> StoredObject:
         """Read the object back; `ChecksumMismatchError` unless its sha256 is `sha256`."""

@@ -22,11 +22,11 @@
     callarchive seal --unsealed [--batch-size N]
 
 `main` is the script's entry point; `cli` the click group (tests invoke it with a `Wiring` as
-`obj`), which loads a command's module (`COMMANDS`) only when that command is asked for. `source
-test` runs a `SourceProbe`, which the wiring takes from the Genesys client.
+`obj`), which loads a command's module (`app.COMMANDS`) only when that command is asked for.
+`source test` runs a `SourceProbe`, which the wiring takes from the Genesys client.
 """
 
-from callarchive.cli.app import COMMANDS, Wiring, cli, main
+from callarchive.cli.app import Wiring, cli, main
 from callarchive.imports import ProbeResult, SourceProbe, genesys_probe
 
-__all__ = ["COMMANDS", "ProbeResult", "SourceProbe", "Wiring", "cli", "genesys_probe", "main"]
+__all__ = ["ProbeResult", "SourceProbe", "Wiring", "cli", "genesys_probe", "main"]
