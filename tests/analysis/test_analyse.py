@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from callarchive.analysis import UndecodableMediaError, analyse
-from callarchive.analysis.decoding import BLOCK_SECONDS, TELEPHONE_RATE, Decoded, blocks
+from callarchive.analysis import UndecodableMediaError, analyse, decoding
+from callarchive.analysis.decoding import BLOCK_SECONDS, TELEPHONE_RATE, Decoded, chunks
 from tests.analysis.synthetic import signal, write
 
 CUSTOMER = [(0.5, 3.0), (6.0, 9.5)]
@@ -122,7 +124,7 @@ def test_a_file_without_audio_samples_is_undecodable(tmp_path: Path) -> None:
     ("rate", "container", "codec"),
     [(8000, "wav", "pcm_mulaw"), (16000, "wav", "pcm_f32le"), (48000, "ogg", "libopus")],
 )
-def test_blocks_are_two_seconds_whatever_the_packets(
+def test_chunks_are_whole_two_second_blocks_whatever_the_packets(
     tmp_path: Path, rate: int, container: str, codec: str
 ) -> None:
     """The voice detector's thresholds follow blocks: cut at whole blocks, not at packets
@@ -135,8 +137,39 @@ def test_blocks_are_two_seconds_whatever_the_packets(
         codec=codec,
     )
     decoded = Decoded()
-    sizes = [block.samples.shape[1] for block in blocks(path, decoded)]
+    found = list(chunks(path, decoded))
     per_block = round(BLOCK_SECONDS * TELEPHONE_RATE)
-    assert sizes[:-1] == [per_block] * (len(sizes) - 1)
-    assert 0 < sizes[-1] <= per_block
-    assert sum(sizes) == pytest.approx(decoded.samples * TELEPHONE_RATE / decoded.rate, abs=1)
+    blocks = [size for chunk in found for size in chunk.blocks]
+    assert blocks[:-1] == [per_block] * (len(blocks) - 1)
+    assert 0 < blocks[-1] <= per_block
+    assert [chunk.samples.shape[1] for chunk in found] == [sum(c.blocks) for c in found]
+    assert all(chunk.samples.shape[1] <= decoding.CHUNK_SAMPLES for chunk in found)
+    assert sum(blocks) == pytest.approx(decoded.samples * TELEPHONE_RATE / decoded.rate, abs=1)
+
+
+@pytest.mark.parametrize(("rate", "channels"), [(8000, 2), (11025, 1), (33075, 2)])
+def test_the_analysis_does_not_depend_on_the_chunk_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rate: int, channels: int
+) -> None:
+    """Chunks only batch numpy's work: one block a chunk gives the same figures and waveform
+    to the bit as chunks of many, at rates whose blocks do not hold whole frames (11,025 Hz:
+    frames of 110 samples, blocks of 22,050) or whose thinning is uneven (33,075 Hz: every
+    fourth sample, blocks of 66,150 keep 16,537 or 16,538)."""
+    spans = [
+        [(0.5 + 7 * i, 4.0 + 7 * i) for i in range(6)],
+        [(3.5 + 7 * i, 6.0 + 7 * i) for i in range(6)],
+    ]
+    samples = signal(spans[:channels], 41.3, rate=rate, level_dbfs=-35, noise_dbfs=-58)
+    # A level swinging by 30 dB every 13 s, so each block's threshold differs from the next.
+    swing = 15 * np.sin(2 * np.pi * np.arange(samples.shape[1]) / rate / 13) - 5
+    path = write(tmp_path / "call.wav", samples * 10 ** (swing / 20), rate=rate)
+    monkeypatch.setattr(decoding, "CHUNK_SAMPLES", 2**20)
+    chunked = analyse(path)
+    blocks = math.ceil(41.3 / BLOCK_SECONDS)  # 20 of two seconds and one shorter
+    assert len(list(chunks(path, Decoded()))) < blocks
+    monkeypatch.setattr(decoding, "CHUNK_SAMPLES", 1)
+    assert len(list(chunks(path, Decoded()))) == blocks
+    block_by_block = analyse(path)
+    assert chunked.figures == block_by_block.figures
+    assert chunked.waveform.to_bytes() == block_by_block.waveform.to_bytes()
+    assert chunked.figures.speech_s > 5

@@ -1,9 +1,11 @@
-"""Streaming decode of a recording with PyAV into float blocks, one row per channel.
+"""Streaming decode of a recording with PyAV into float chunks, one row per channel.
 
-Decoded frames are gathered into blocks of about two seconds (numpy works on blocks, not on
-20 ms frames) and thinned to the telephone band: decoders such as Opus always output 48 kHz, but
-the energy of 8 kHz telephone audio is measured as well from every sixth sample. Only one block
-is in memory at a time, whatever the length of the call.
+Decoded frames are gathered into chunks of whole two-second blocks (the voice detector's unit;
+numpy works on chunks, not on 20 ms frames: a chunk holds up to `CHUNK_SAMPLES` samples a
+channel, 16 seconds of 8 kHz audio, so the per-call costs of numpy are paid a few times a
+minute of audio rather than thirty) and thinned to the telephone band: decoders such as Opus
+always output 48 kHz, but the energy of 8 kHz telephone audio is measured as well from every
+sixth sample. Only one chunk is in memory at a time, whatever the length of the call.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from callarchive.errors import SkipError
 
 TELEPHONE_RATE = 8000  # the analysis needs no more than the telephone band
 BLOCK_SECONDS = 2.0
+# Source samples a channel decoded into one chunk at most (1 MB of float32 for two
+# channels; larger chunks cost more in page faults than they save), in whole blocks: 8
+# blocks of 8 kHz audio, 1 of 48 kHz.
+CHUNK_SAMPLES = 128 * 1024
 WAV_PACKET_BYTES = 64 * 1024
 
 Samples = npt.NDArray[np.float32]
@@ -31,11 +37,13 @@ class UndecodableMediaError(SkipError):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Block:
-    """Samples of every channel in [-1, 1] at `rate` (after thinning), shaped (channels, n)."""
+class Chunk:
+    """Samples of every channel in [-1, 1] at `rate` (after thinning), shaped (channels, n);
+    `blocks` are the samples of each of its two-second blocks (they add up to n)."""
 
     samples: Samples
     rate: float
+    blocks: tuple[int, ...]
 
 
 @dataclass(kw_only=True, slots=True)
@@ -54,14 +62,14 @@ class Decoded:
 _SCALE = {"u8": 128.0, "s16": 32768.0, "s32": 2147483648.0, "flt": 1.0, "dbl": 1.0}
 
 
-def blocks(path: Path, decoded: Decoded) -> Iterator[Block]:
-    """Yield the recording at `path` block by block; `decoded` is filled in on the way."""
+def chunks(path: Path, decoded: Decoded) -> Iterator[Chunk]:
+    """Yield the recording at `path` chunk by chunk; `decoded` is filled in on the way."""
     try:
         with av.open(str(path), options=_demuxer_options(path)) as container:
             if not container.streams.audio:
                 raise UndecodableMediaError(f"{path.name} has no audio stream")
             stream = container.streams.audio[0]
-            yield from _blocks(container.decode(stream), decoded)
+            yield from _chunks(container.decode(stream), decoded)
     except (av.FFmpegError, ValueError) as error:
         raise UndecodableMediaError(f"{path.name} cannot be decoded: {error}") from error
 
@@ -76,32 +84,33 @@ def _demuxer_options(path: Path) -> dict[str, str]:
     return {}
 
 
-def _blocks(frames: Iterator[Any], decoded: Decoded) -> Iterator[Block]:
-    """Blocks of exactly `BLOCK_SECONDS` (the last one shorter), whatever the decoder's frame
-    size: the voice detector's thresholds follow blocks, so the figures do not depend on how a
-    container cuts its packets."""
+def _chunks(frames: Iterator[Any], decoded: Decoded) -> Iterator[Chunk]:
+    """Chunks of whole `BLOCK_SECONDS` blocks (the last one shorter), whatever the decoder's
+    frame size: the voice detector's thresholds follow blocks, so the figures do not depend on
+    how a container cuts its packets."""
     pending: list[npt.NDArray[Any]] = []  # (channels, n) arrays of raw samples
     have = 0  # samples per channel in `pending`
     first = 0  # the call's sample index where the pending samples start
-    size = 0
+    block = chunk = 0
     sample_format = ""
     for frame in frames:
         if not decoded.rate:
             decoded.rate = frame.sample_rate
             decoded.channels = len(frame.layout.channels)
             sample_format = frame.format.name.removesuffix("p")
-            size = round(BLOCK_SECONDS * decoded.rate)
+            block = round(BLOCK_SECONDS * decoded.rate)
+            chunk = block * max(1, CHUNK_SAMPLES // block)
         pending.append(_by_channel(frame, decoded.channels))
         have += frame.samples
         decoded.samples += frame.samples
-        while have >= size:
+        while have >= chunk:
             joined = pending[0] if len(pending) == 1 else np.concatenate(pending, axis=1)
-            yield _block(joined[:, :size], first, decoded, sample_format)
-            pending = [joined[:, size:]]
-            have -= size
-            first += size
+            yield _chunk(joined[:, :chunk], first, block, decoded, sample_format)
+            pending = [joined[:, chunk:]]
+            have -= chunk
+            first += chunk
     if have:
-        yield _block(np.concatenate(pending, axis=1), first, decoded, sample_format)
+        yield _chunk(np.concatenate(pending, axis=1), first, block, decoded, sample_format)
 
 
 def _by_channel(frame: Any, channels: int) -> npt.NDArray[Any]:
@@ -110,15 +119,28 @@ def _by_channel(frame: Any, channels: int) -> npt.NDArray[Any]:
     return raw if frame.format.is_planar else raw.reshape(-1, channels).T
 
 
-def _block(joined: npt.NDArray[Any], first: int, decoded: Decoded, sample_format: str) -> Block:
+def _chunk(
+    joined: npt.NDArray[Any], first: int, block: int, decoded: Decoded, sample_format: str
+) -> Chunk:
     scale = _SCALE.get(sample_format)
     if scale is None:
         raise UndecodableMediaError(f"unsupported sample format {sample_format}")
     step = max(1, decoded.rate // TELEPHONE_RATE)
-    # Thinning keeps the phase across blocks: sample i of the call is kept when i % step == 0.
+    # Thinning keeps the phase across chunks: sample i of the call is kept when i % step == 0.
     values = np.ascontiguousarray(joined[:, (-first) % step :: step], dtype=np.float32)
     if sample_format == "u8":
         values -= 128.0
     if scale != 1.0:
         values *= np.float32(1.0 / scale)
-    return Block(samples=values, rate=decoded.rate / step)
+    end = first + joined.shape[1]
+    starts = range(first, end, block)
+    return Chunk(
+        samples=values,
+        rate=decoded.rate / step,
+        blocks=tuple(_kept(min(a + block, end), step) - _kept(a, step) for a in starts),
+    )
+
+
+def _kept(index: int, step: int) -> int:
+    """How many of the call's samples before `index` thinning keeps (multiples of `step`)."""
+    return -(-index // step)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from callarchive.analysis.decoding import Decoded, UndecodableMediaError, blocks
+from callarchive.analysis.decoding import Decoded, UndecodableMediaError, chunks
 from callarchive.analysis.figures import RecordingAnalysis, measure
 from callarchive.analysis.voice import FRAME_MS, Framer, VoiceDetector
 from callarchive.analysis.waveform import PeakCollector, Waveform
@@ -28,11 +28,11 @@ def analyse(path: Path) -> Analysis:
     framer = Framer()
     detector: VoiceDetector | None = None
     peaks: PeakCollector | None = None
-    for block in blocks(path, decoded):
+    for chunk in chunks(path, decoded):
         if detector is None or peaks is None:
             detector = VoiceDetector(decoded.channels)
             peaks = PeakCollector(decoded.channels)
-        stats = framer.push(block.samples, block.rate)
+        stats = framer.push(chunk.samples, chunk.rate, chunk.blocks)
         detector.push(stats)
         peaks.push(stats.lows, stats.highs)
     if detector is None or peaks is None or not decoded.samples:

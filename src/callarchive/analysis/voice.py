@@ -12,6 +12,7 @@ state and the finished segments (a few per utterance), never the audio.
 from __future__ import annotations
 
 import collections
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,15 +51,11 @@ class _Channel:
     quiet: collections.deque[float] = field(default_factory=_window)
     loud: collections.deque[float] = field(default_factory=_window)
 
-    def threshold(self, levels: Frames) -> float:
-        if levels.size:
-            quiet, loud = levels.size // 10, levels.size - 1 - levels.size // 50
-            ranked = np.partition(levels, (quiet, loud))
-            self.quiet.append(float(ranked[quiet]))
-            self.loud.append(float(ranked[loud]))
+    def threshold(self) -> float:
+        """The threshold of the block whose quiet and loud levels were added last."""
         floor = min(self.quiet, default=FLOOR_DB) + MARGIN_DB
         speech = max(self.loud, default=FLOOR_DB) - SPEECH_RANGE_DB
-        return float(np.clip(max(floor, speech), FLOOR_DB, CEILING_DB))
+        return min(max(floor, speech, FLOOR_DB), CEILING_DB)
 
     def push(self, speech: npt.NDArray[np.bool_], offset: int) -> None:
         """Add the decisions of frames `offset`, `offset + 1`, ... (True: speech)."""
@@ -98,23 +95,33 @@ class _Channel:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class FrameStats:
-    """Per 10 ms frame and channel: level in dBFS, lowest and highest sample."""
+    """Per 10 ms frame and channel: level in dBFS, lowest and highest sample; `blocks` are
+    the frames each two-second block of the chunk completed (they add up to the frames)."""
 
     levels: Frames
     lows: Samples
     highs: Samples
+    blocks: tuple[int, ...]
 
 
 class Framer:
-    """Cuts blocks into 10 ms frames (the rest waits for the next block)."""
+    """Cuts chunks into 10 ms frames (the rest waits for the next chunk)."""
 
     def __init__(self) -> None:
         self._rest: Samples | None = None
 
-    def push(self, samples: Samples, rate: float) -> FrameStats:
+    def push(self, samples: Samples, rate: float, blocks: Sequence[int]) -> FrameStats:
+        """The frames of `samples`, whose two-second blocks hold `blocks` samples each."""
         width = max(1, round(rate * FRAME_MS / 1000))
+        have = done = 0
         if self._rest is not None:
+            have = self._rest.shape[1]
             samples = np.concatenate((self._rest, samples), axis=1)
+        per_block = []
+        for size in blocks:
+            have += size
+            per_block.append(have // width - done)
+            done += per_block[-1]
         count = samples.shape[1] // width
         self._rest = samples[:, count * width :]
         frames = samples[:, : count * width].reshape(samples.shape[0], count, width)
@@ -125,6 +132,7 @@ class Framer:
             levels=10.0 * np.log10(energy + 1e-12),
             lows=frames.min(axis=2, initial=0.0),
             highs=frames.max(axis=2, initial=0.0),
+            blocks=tuple(per_block),
         )
 
 
@@ -139,8 +147,25 @@ class VoiceDetector:
         self.frames = 0
 
     def push(self, stats: FrameStats) -> None:
-        for channel, levels in zip(self._channels, stats.levels, strict=True):
-            channel.push(levels > channel.threshold(levels), self.frames)
+        """Decide the chunk's frames: each block's against the threshold its levels and the
+        blocks before it give, in one comparison for the whole chunk."""
+        thresholds = np.empty((len(self._channels), len(stats.blocks)))
+        first = 0
+        for block, count in enumerate(stats.blocks):
+            if count:
+                quiet, loud = count // 10, count - 1 - count // 50
+                ranked = np.partition(stats.levels[:, first : first + count], (quiet, loud))
+                for channel, low, high in zip(
+                    self._channels, ranked[:, quiet].tolist(), ranked[:, loud].tolist(), strict=True
+                ):
+                    channel.quiet.append(low)
+                    channel.loud.append(high)
+            for index, channel in enumerate(self._channels):
+                thresholds[index, block] = channel.threshold()
+            first += count
+        speech = stats.levels > np.repeat(thresholds, stats.blocks, axis=1)
+        for channel, decisions in zip(self._channels, speech, strict=True):
+            channel.push(decisions, self.frames)
         self.frames += stats.levels.shape[1]
 
     def finish(self) -> list[list[Segment]]:
