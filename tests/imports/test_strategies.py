@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 from collections import Counter
 from pathlib import Path
 
 import av
 
+from callarchive.imports.media import SCRATCH_STALE_S
 from genesys_emulator.config import ALL_PERMISSIONS
 from tests.imports.conftest import TODAY, InstallationFactory
 from tests.imports.harness import Installation
@@ -158,3 +161,31 @@ def test_batch_media_still_uploading_waits_in_the_retry_buffer_until_it_is_uploa
     assert installation.import_run().exit_code == 0
     assert buffered(installation) == []
     assert set(archived(installation)) == {call["conversation_id"]}
+
+
+def test_an_import_removes_the_scratch_files_a_killed_import_left(
+    make_installation: InstallationFactory,
+) -> None:
+    """A download's files and an analysis's folder untouched for hours were left by an import
+    that was killed; a fresh one may be another import's under way, and other files are not
+    the importer's."""
+    installation = make_installation()
+    installation.configure(fetch_strategy="batch")
+    scratch = installation.home / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    left = scratch / "download-0123456789abcdef.original"
+    left.write_bytes(b"half a recording")
+    folder = scratch / "analysis-k2j4h5"
+    folder.mkdir()
+    (folder / "recording.wav").write_bytes(b"read back")
+    under_way = scratch / "download-fedcba9876543210.original"
+    under_way.write_bytes(b"still coming")
+    not_ours = scratch / "notes.txt"
+    not_ours.write_text("an operator's")
+    hours_ago = time.time() - SCRATCH_STALE_S - 60
+    for path in (left, folder, not_ours):
+        os.utime(path, (hours_ago, hours_ago))
+    installation.catch_up()
+    assert archived(installation)
+    # The import's own scratch files are gone too: only what is not stale or not ours is left.
+    assert sorted(path.name for path in scratch.iterdir()) == [under_way.name, not_ours.name]

@@ -114,7 +114,7 @@ class Framer:
         """The frames of `samples`, whose two-second blocks hold `blocks` samples each."""
         width = max(1, round(rate * FRAME_MS / 1000))
         have = done = 0
-        if self._rest is not None:
+        if self._rest is not None and self._rest.shape[1]:  # none when frames fit blocks
             have = self._rest.shape[1]
             samples = np.concatenate((self._rest, samples), axis=1)
         per_block = []

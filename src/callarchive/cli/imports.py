@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import socket
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
 import click
+import structlog
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -23,10 +25,13 @@ from callarchive.imports import Cursor, CursorError, WindowPlan, connect_source,
 from callarchive.imports.cursor import parse as parse_cursor
 from callarchive.imports.cursor import parse_time
 from callarchive.imports.lock import run_lock
+from callarchive.imports.media import sweep_scratch
 from callarchive.imports.progress import CursorState, read_cursor
 from callarchive.imports.report import notification_text
 from callarchive.imports.retry_buffer import Cdr, Entry, RetryBuffer, RetryReason
 from callarchive.imports.run import ImportRun, RunResult, RunStatus
+
+log = structlog.get_logger("callarchive.imports")
 
 MAX_RUNS = 100_000
 
@@ -103,6 +108,8 @@ async def run_pair(
     home = wired.settings.home
     scratch = home / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
+    if swept := sweep_scratch(scratch, now=time.time()):
+        log.info("scratch_swept", folder=str(scratch), removed=swept)
     run = ImportRun(
         archive=archive,
         client=client,

@@ -15,7 +15,9 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import os
 import secrets
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -59,6 +61,8 @@ MEDIA_SLACK_BYTES = 1024 * 1024
 LOCAL_COPIES = TRANSFERS + ANALYSES
 PLAYABLE = frozenset({"AVAILABLE", "RESTORED", None})
 CHUNK = 256 * 1024
+# Scratch files no import has touched for this long were left by one that was killed.
+SCRATCH_STALE_S = 6 * 3600.0
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -322,9 +326,31 @@ class MediaFetcher:
             files.remove()
 
 
+def sweep_scratch(folder: Path, *, now: float, stale_s: float = SCRATCH_STALE_S) -> int:
+    """Remove what killed imports left in the scratch folder: a download's files and an
+    analysis's folder (`download-*`, `analysis-*`) untouched for `stale_s` seconds before `now`
+    (the epoch's seconds, as the file system keeps them). A download under way writes to its
+    file as the bytes come and an analysis takes seconds, so neither is that old. How many
+    were removed."""
+    removed = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if not entry.name.startswith(("download-", "analysis-")):
+                continue
+            with contextlib.suppress(OSError):  # gone meanwhile, or not ours to remove
+                if now - entry.stat(follow_symlinks=False).st_mtime < stale_s:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+                removed += 1
+    return removed
+
+
 class _ScratchFiles:
     """The local files of one download in the scratch folder (`download-<random>.<name>`),
-    removed by `remove`. File by file: a folder per download, made and removed, took 8 % of a
+    removed by `remove` (or, when the import was killed, by `sweep_scratch`). File by file: a folder per download, made and removed, took 8 % of a
     `batch` import's event loop."""
 
     def __init__(self, folder: Path | None) -> None:
