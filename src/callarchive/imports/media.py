@@ -343,15 +343,15 @@ def sweep_scratch(folder: Path, *, now: float, stale_s: float = SCRATCH_STALE_S)
                 if entry.is_dir(follow_symlinks=False):
                     shutil.rmtree(entry.path)
                 else:
-                    os.unlink(entry.path)
+                    Path(entry.path).unlink()
                 removed += 1
     return removed
 
 
 class _ScratchFiles:
     """The local files of one download in the scratch folder (`download-<random>.<name>`),
-    removed by `remove` (or, when the import was killed, by `sweep_scratch`). File by file: a folder per download, made and removed, took 8 % of a
-    `batch` import's event loop."""
+    removed by `remove` (or, when the import was killed, by `sweep_scratch`). File by file: a
+    folder per download, made and removed, took 8 % of a `batch` import's event loop."""
 
     def __init__(self, folder: Path | None) -> None:
         self._folder = Path(folder or tempfile.gettempdir())
