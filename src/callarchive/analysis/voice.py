@@ -137,7 +137,7 @@ class Framer:
 
 
 class VoiceDetector:
-    """Speech segments per channel (in frames), fed frame statistics block by block."""
+    """Speech segments per channel (in frames), fed frame statistics chunk by chunk."""
 
     def __init__(self, channels: int) -> None:
         self._channels = [
