@@ -2,10 +2,9 @@
 
 Decoded frames are gathered into chunks of whole two-second blocks (the voice detector's unit;
 numpy works on chunks, not on 20 ms frames: a chunk holds up to `CHUNK_SAMPLES` samples a
-channel, 16 seconds of 8 kHz audio, so the per-call costs of numpy are paid a few times a
-minute of audio rather than thirty) and thinned to the telephone band: decoders such as Opus
-always output 48 kHz, but the energy of 8 kHz telephone audio is measured as well from every
-sixth sample. Only one chunk is in memory at a time, whatever the length of the call.
+channel) and thinned to the telephone band: decoders such as Opus always output 48 kHz, but
+the energy of 8 kHz telephone audio is measured as well from every sixth sample. Only one
+chunk is in memory at a time, whatever the length of the call.
 """
 
 from __future__ import annotations
@@ -23,10 +22,13 @@ from callarchive.errors import SkipError
 
 TELEPHONE_RATE = 8000  # the analysis needs no more than the telephone band
 BLOCK_SECONDS = 2.0
-# Source samples a channel decoded into one chunk at most (1 MB of float32 for two
-# channels; larger chunks cost more in page faults than they save), in whole blocks: 8
-# blocks of 8 kHz audio, 1 of 48 kHz.
-CHUNK_SAMPLES = 128 * 1024
+# Source samples a channel decoded into one chunk at most, in whole blocks (always at least
+# one): one block of 8 kHz audio, whose float32 samples of two channels (125 KiB) stay under
+# glibc's threshold for giving memory back at once. Chunks of 128 Ki samples (8 blocks) made
+# a `batch` import 1.6 times as fast, but raised a catch-up's peak RSS from 247 MB to 295:
+# the first megabyte array freed raises that threshold, and the analysis threads' heaps keep
+# what later ones free (BENCHMARKS.md, 2026-12-07, evening).
+CHUNK_SAMPLES = 16_000
 WAV_PACKET_BYTES = 64 * 1024
 
 Samples = npt.NDArray[np.float32]
