@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
+import anyio.to_thread
 import click
 import structlog
 from rich.console import Console
@@ -108,7 +109,8 @@ async def run_pair(
     home = wired.settings.home
     scratch = home / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
-    if swept := sweep_scratch(scratch, now=time.time()):
+    # In a worker thread: a large folder left behind must not hold up the other pairs' runs.
+    if swept := await anyio.to_thread.run_sync(lambda: sweep_scratch(scratch, now=time.time())):
         log.info("scratch_swept", folder=str(scratch), removed=swept)
     run = ImportRun(
         archive=archive,

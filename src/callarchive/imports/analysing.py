@@ -27,6 +27,9 @@ log = structlog.get_logger("callarchive.imports")
 # Recordings analysed at once: the analysis is CPU-bound, and each holds decoding buffers, so
 # more than a few only add memory (a batch of 500 once ran 40 at a time).
 ANALYSES = 4
+# The scratch folder a read-back is analysed from is named so (`sweep_scratch` removes one a
+# killed import left).
+SCRATCH_PREFIX = "analysis-"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -89,7 +92,7 @@ class MediaAnalyser:
             return await self._read_back_and_run(recording)
 
     async def _read_back_and_run(self, recording: Recording) -> tuple[Analysis, bytes]:
-        with tempfile.TemporaryDirectory(dir=self._scratch, prefix="analysis-") as folder:
+        with tempfile.TemporaryDirectory(dir=self._scratch, prefix=SCRATCH_PREFIX) as folder:
             path = Path(folder) / Path(recording.object_key).name
             with path.open("wb") as file:
                 async for chunk in await self._objects.read(recording.object_key):

@@ -40,6 +40,7 @@ from callarchive.genesys import (
 )
 from callarchive.imports import transcoding
 from callarchive.imports.analysing import ANALYSES, MediaAnalyser
+from callarchive.imports.analysing import SCRATCH_PREFIX as ANALYSIS_PREFIX
 
 log = structlog.get_logger("callarchive.imports")
 
@@ -63,6 +64,7 @@ PLAYABLE = frozenset({"AVAILABLE", "RESTORED", None})
 CHUNK = 256 * 1024
 # Scratch files no import has touched for this long were left by one that was killed.
 SCRATCH_STALE_S = 6 * 3600.0
+DOWNLOAD_PREFIX = "download-"  # a download's scratch files: `download-<random>.<name>`
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -326,19 +328,19 @@ class MediaFetcher:
             files.remove()
 
 
-def sweep_scratch(folder: Path, *, now: float, stale_s: float = SCRATCH_STALE_S) -> int:
+def sweep_scratch(folder: Path, *, now: float) -> int:
     """Remove what killed imports left in the scratch folder: a download's files and an
-    analysis's folder (`download-*`, `analysis-*`) untouched for `stale_s` seconds before `now`
+    analysis's folder (`download-*`, `analysis-*`) untouched for `SCRATCH_STALE_S` before `now`
     (the epoch's seconds, as the file system keeps them). A download under way writes to its
     file as the bytes come and an analysis takes seconds, so neither is that old. How many
     were removed."""
     removed = 0
     with os.scandir(folder) as entries:
         for entry in entries:
-            if not entry.name.startswith(("download-", "analysis-")):
+            if not entry.name.startswith((DOWNLOAD_PREFIX, ANALYSIS_PREFIX)):
                 continue
             with contextlib.suppress(OSError):  # gone meanwhile, or not ours to remove
-                if now - entry.stat(follow_symlinks=False).st_mtime < stale_s:
+                if now - entry.stat(follow_symlinks=False).st_mtime < SCRATCH_STALE_S:
                     continue
                 if entry.is_dir(follow_symlinks=False):
                     shutil.rmtree(entry.path)
@@ -355,7 +357,7 @@ class _ScratchFiles:
 
     def __init__(self, folder: Path | None) -> None:
         self._folder = Path(folder or tempfile.gettempdir())
-        self._stem = f"download-{secrets.token_hex(8)}"
+        self._stem = f"{DOWNLOAD_PREFIX}{secrets.token_hex(8)}"
         self._made: list[Path] = []
 
     def path(self, name: str) -> Path:
