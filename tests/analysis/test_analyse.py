@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
 import wave
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
 from callarchive.analysis import UndecodableMediaError, analyse, decoding
 from callarchive.analysis.decoding import BLOCK_SECONDS, TELEPHONE_RATE, Decoded, chunks
+from callarchive.analysis.voice import Framer
 from tests.analysis.synthetic import signal, write
 
 CUSTOMER = [(0.5, 3.0), (6.0, 9.5)]
@@ -173,3 +176,81 @@ def test_the_analysis_does_not_depend_on_the_chunk_size(
     assert chunked.figures == block_by_block.figures
     assert chunked.waveform.to_bytes() == block_by_block.waveform.to_bytes()
     assert chunked.figures.speech_s > 5
+
+
+def test_one_analysis_after_another_reuses_the_arrays_and_keeps_nothing_of_the_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The arrays chunks are decoded into are kept from one analysis to the next (no new
+    megabyte arrays per chunk); whatever came before, a recording's figures and waveform are
+    those of a first analysis."""
+    monkeypatch.setattr(decoding, "_spare", [])
+    recordings = [
+        write(tmp_path / "stereo.wav", signal([CUSTOMER, AGENT], 41.0), codec="pcm_mulaw"),
+        write(tmp_path / "mono.wav", signal([AGENT], 23.3, rate=11025), rate=11025),
+        write(tmp_path / "u8.wav", signal([AGENT, CUSTOMER], 19.0), codec="pcm_u8"),
+        write(
+            tmp_path / "opus.ogg",
+            signal([CUSTOMER, AGENT], 17.0, rate=48000),
+            rate=48000,
+            container="ogg",
+            codec="libopus",
+        ),
+    ]
+    first = {}
+    for path in recordings:
+        decoding._spare.clear()
+        analysis = analyse(path)
+        first[path.name] = (analysis.figures, analysis.waveform.to_bytes())
+    for path in [*recordings, *reversed(recordings)]:
+        analysis = analyse(path)
+        assert (analysis.figures, analysis.waveform.to_bytes()) == first[path.name], path.name
+    assert len(decoding._spare) == 1  # one analysis at a time: one set of arrays
+
+    held = decoding.Buffers()
+    found = chunks(recordings[0], Decoded(), held)
+    one, two = next(found).samples, next(found).samples
+    assert np.shares_memory(one, two)  # the second chunk overwrote the first
+
+
+def test_analyses_in_several_threads_do_not_share_arrays(tmp_path: Path) -> None:
+    """The import analyses up to four recordings at once, each in its own worker thread."""
+    paths = [
+        write(tmp_path / f"call{i}.wav", signal([CUSTOMER, AGENT][:: 1 - 2 * (i % 2)], 30.0 + i))
+        for i in range(8)
+    ]
+    alone = [analyse(path).figures for path in paths]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda path: analyse(path).figures, paths * 3))
+    assert together == alone * 3
+
+
+def test_audio_that_changes_its_channels_midway_is_undecodable() -> None:
+    """Nothing is mixed into the wrong channel: the decoder's frames must keep one layout."""
+    frames = []
+    for layout, channels in (("stereo", 2), ("mono", 1)):
+        frame = av.AudioFrame.from_ndarray(
+            np.zeros((channels, 4000), np.int16), format="s16p", layout=layout
+        )
+        frame.sample_rate = 8000
+        frames.append(frame)
+    with pytest.raises(UndecodableMediaError, match="changes its sample format or channels"):
+        list(decoding._chunks(iter(frames), Decoded(), decoding.Buffers()))
+
+
+def test_the_framer_keeps_its_own_copy_of_what_waits_for_the_next_chunk() -> None:
+    """Chunks come in arrays that the next chunk overwrites; a frame that straddles two
+    chunks (110 samples at 11,025 Hz, chunks of 1,000) is measured on the samples it had."""
+    first, second = np.random.default_rng(3).standard_normal((2, 2, 1000)).astype(np.float32)
+    apart = Framer()
+    expected = [apart.push(first.copy(), 11025, (1000,)), apart.push(second.copy(), 11025, (1000,))]
+    shared = np.empty((2, 1000), np.float32)
+    framer = Framer()
+    found = []
+    for samples in (first, second):
+        shared[:] = samples
+        found.append(framer.push(shared, 11025, (1000,)))
+    for got, want in zip(found, expected, strict=True):
+        assert np.array_equal(got.levels, want.levels)
+        assert np.array_equal(got.lows, want.lows)
+        assert np.array_equal(got.highs, want.highs)

@@ -9,6 +9,8 @@ chunk is in memory at a time, whatever the length of the call.
 
 from __future__ import annotations
 
+import contextlib
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +25,9 @@ from callarchive.errors import SkipError
 TELEPHONE_RATE = 8000  # the analysis needs no more than the telephone band
 BLOCK_SECONDS = 2.0
 # Source samples a channel decoded into one chunk at most, in whole blocks (always at least
-# one): one block of 8 kHz audio, whose float32 samples of two channels (125 KiB) stay under
-# glibc's threshold for giving memory back at once. Chunks of 128 Ki samples (8 blocks) made
-# a `batch` import 1.6 times as fast, but raised a catch-up's peak RSS from 247 MB to 295:
-# the first megabyte array freed raises that threshold, and the analysis threads' heaps keep
-# what later ones free (BENCHMARKS.md, 2026-12-07, evening).
-CHUNK_SAMPLES = 16_000
+# one): 8 blocks of 8 kHz audio. numpy's work per chunk costs Python overhead that one block
+# at a time made a third of the analysis; larger chunks than this gain nothing more.
+CHUNK_SAMPLES = 131_072
 WAV_PACKET_BYTES = 64 * 1024
 
 Samples = npt.NDArray[np.float32]
@@ -61,17 +60,76 @@ class Decoded:
         return self.samples / self.rate if self.rate else 0.0
 
 
-_SCALE = {"u8": 128.0, "s16": 32768.0, "s32": 2147483648.0, "flt": 1.0, "dbl": 1.0}
+# PyAV's sample formats (planar ones end in "p") and the full scale of their samples.
+_FORMATS: dict[str, np.dtype[Any]] = {
+    "u8": np.dtype(np.uint8),
+    "s16": np.dtype(np.int16),
+    "s32": np.dtype(np.int32),
+    "flt": np.dtype(np.float32),
+    "dbl": np.dtype(np.float64),
+}
+_SCALE: dict[np.dtype[Any], float] = {
+    np.dtype(np.uint8): 128.0,
+    np.dtype(np.int16): 32768.0,
+    np.dtype(np.int32): 2147483648.0,
+    np.dtype(np.float32): 1.0,
+    np.dtype(np.float64): 1.0,
+}
 
 
-def chunks(path: Path, decoded: Decoded) -> Iterator[Chunk]:
-    """Yield the recording at `path` chunk by chunk; `decoded` is filled in on the way."""
+class Buffers:
+    """The arrays one analysis at a time works in, kept for the next analysis.
+
+    A chunk of 16 seconds of stereo audio is about a megabyte; made new for every chunk, such
+    arrays cost their page faults each time, and once glibc's malloc has freed one it takes
+    later ones from the heap of the thread, which keeps what it frees (the import analyses in
+    many worker threads). Held here, the analysis allocates nothing of that size after the
+    first recordings.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, npt.NDArray[Any]] = {}
+
+    def array(self, name: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> npt.NDArray[Any]:
+        """A C-contiguous array of `shape` (contents undefined) for the use called `name`,
+        the same memory as the last call with that name when it was large enough."""
+        size = math.prod(shape)
+        kept = self._arrays.get(name)
+        if kept is None or kept.dtype != dtype or kept.size < size:
+            kept = self._arrays[name] = np.empty(size, dtype)
+        return kept[:size].reshape(shape)
+
+
+_SPARE_BUFFERS = 4  # the import analyses at most 4 recordings at once
+_spare: list[Buffers] = []
+
+
+@contextlib.contextmanager
+def buffers() -> Iterator[Buffers]:
+    """Buffers for one analysis: the last spare ones, or new ones; kept afterwards (a few)."""
+    try:
+        held = _spare.pop()  # atomic: analyses run in several threads
+    except IndexError:
+        held = Buffers()
+    try:
+        yield held
+    finally:
+        if len(_spare) < _SPARE_BUFFERS:
+            _spare.append(held)
+
+
+def chunks(path: Path, decoded: Decoded, held: Buffers | None = None) -> Iterator[Chunk]:
+    """Yield the recording at `path` chunk by chunk; `decoded` is filled in on the way.
+
+    A chunk's samples are in `held`'s arrays (new ones when none are given): they hold until
+    the next chunk is asked for, and are then overwritten.
+    """
     try:
         with av.open(str(path), options=_demuxer_options(path)) as container:
             if not container.streams.audio:
                 raise UndecodableMediaError(f"{path.name} has no audio stream")
             stream = container.streams.audio[0]
-            yield from _chunks(container.decode(stream), decoded)
+            yield from _chunks(container.decode(stream), decoded, held or Buffers())
     except (av.FFmpegError, ValueError) as error:
         raise UndecodableMediaError(f"{path.name} cannot be decoded: {error}") from error
 
@@ -86,55 +144,68 @@ def _demuxer_options(path: Path) -> dict[str, str]:
     return {}
 
 
-def _chunks(frames: Iterator[Any], decoded: Decoded) -> Iterator[Chunk]:
+def _chunks(frames: Iterator[Any], decoded: Decoded, held: Buffers) -> Iterator[Chunk]:
     """Chunks of whole `BLOCK_SECONDS` blocks (the last one shorter), whatever the decoder's
     frame size: the voice detector's thresholds follow blocks, so the figures do not depend on
-    how a container cuts its packets."""
-    pending: list[npt.NDArray[Any]] = []  # (channels, n) arrays of raw samples
-    have = 0  # samples per channel in `pending`
-    first = 0  # the call's sample index where the pending samples start
+    how a container cuts its packets. Each frame's samples are copied straight from the
+    decoder's buffers into the chunk's array; no array is made per frame or per chunk."""
+    raw: npt.NDArray[Any] | None = None  # (channels, chunk) samples as decoded
+    have = 0  # samples per channel in `raw`
+    first = 0  # the call's sample index where `raw` starts
     block = chunk = 0
     sample_format = ""
     for frame in frames:
-        if not decoded.rate:
+        if raw is None:
             decoded.rate = frame.sample_rate
-            decoded.channels = len(frame.layout.channels)
-            sample_format = frame.format.name.removesuffix("p")
+            decoded.channels = frame.layout.nb_channels
+            sample_format = frame.format.name
+            if sample_format.removesuffix("p") not in _FORMATS:
+                raise UndecodableMediaError(f"unsupported sample format {sample_format}")
             block = round(BLOCK_SECONDS * decoded.rate)
             chunk = block * max(1, CHUNK_SAMPLES // block)
-        pending.append(_by_channel(frame, decoded.channels))
-        have += frame.samples
-        decoded.samples += frame.samples
-        while have >= chunk:
-            joined = pending[0] if len(pending) == 1 else np.concatenate(pending, axis=1)
-            yield _chunk(joined[:, :chunk], first, block, decoded, sample_format)
-            pending = [joined[:, chunk:]]
-            have -= chunk
-            first += chunk
-    if have:
-        yield _chunk(np.concatenate(pending, axis=1), first, block, decoded, sample_format)
+            dtype = _FORMATS[sample_format.removesuffix("p")]
+            raw = held.array("decoded", (decoded.channels, chunk), dtype)
+        elif frame.format.name != sample_format or frame.layout.nb_channels != decoded.channels:
+            raise UndecodableMediaError("the audio changes its sample format or channels")
+        rows = _rows(frame, decoded.channels, raw.dtype)
+        count = frame.samples
+        decoded.samples += count
+        taken = 0
+        while taken < count:
+            take = min(chunk - have, count - taken)
+            for channel, row in enumerate(rows):
+                raw[channel, have : have + take] = row[taken : taken + take]
+            have += take
+            taken += take
+            if have == chunk:
+                yield _chunk(raw, first, block, decoded, held)
+                have = 0
+                first += chunk
+    if raw is not None and have:
+        yield _chunk(raw[:, :have], first, block, decoded, held)
 
 
-def _by_channel(frame: Any, channels: int) -> npt.NDArray[Any]:
-    """The frame's samples shaped (channels, n); packed (interleaved) formats are transposed."""
-    raw: npt.NDArray[Any] = frame.to_ndarray()
-    return raw if frame.format.is_planar else raw.reshape(-1, channels).T
+def _rows(frame: Any, channels: int, dtype: np.dtype[Any]) -> list[npt.NDArray[Any]]:
+    """The frame's samples, one view per channel into the decoder's own buffers (packed,
+    interleaved, formats give strided views)."""
+    if frame.format.is_planar:
+        return [np.frombuffer(plane, dtype, count=frame.samples) for plane in frame.planes]
+    packed = np.frombuffer(frame.planes[0], dtype, count=frame.samples * channels)
+    return list(packed.reshape(-1, channels).T)
 
 
-def _chunk(
-    joined: npt.NDArray[Any], first: int, block: int, decoded: Decoded, sample_format: str
-) -> Chunk:
-    scale = _SCALE.get(sample_format)
-    if scale is None:
-        raise UndecodableMediaError(f"unsupported sample format {sample_format}")
+def _chunk(raw: npt.NDArray[Any], first: int, block: int, decoded: Decoded, held: Buffers) -> Chunk:
+    scale = _SCALE[raw.dtype]
     step = max(1, decoded.rate // TELEPHONE_RATE)
     # Thinning keeps the phase across chunks: sample i of the call is kept when i % step == 0.
-    values = np.ascontiguousarray(joined[:, (-first) % step :: step], dtype=np.float32)
-    if sample_format == "u8":
-        values -= 128.0
+    kept = raw[:, (-first) % step :: step]
+    values = held.array("samples", kept.shape, np.dtype(np.float32))
+    np.copyto(values, kept, casting="unsafe")
+    if raw.dtype == np.uint8:  # unsigned: silence is 128
+        values -= np.float32(128.0)
     if scale != 1.0:
         values *= np.float32(1.0 / scale)
-    end = first + joined.shape[1]
+    end = first + raw.shape[1]
     starts = range(first, end, block)
     return Chunk(
         samples=values,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from callarchive.analysis.decoding import Decoded, UndecodableMediaError, chunks
+from callarchive.analysis.decoding import Decoded, UndecodableMediaError, buffers, chunks
 from callarchive.analysis.figures import RecordingAnalysis, measure
 from callarchive.analysis.voice import FRAME_MS, Framer, VoiceDetector
 from callarchive.analysis.waveform import PeakCollector, Waveform
@@ -25,16 +25,17 @@ def analyse(path: Path) -> Analysis:
     `UndecodableMediaError` when it cannot be decoded or holds no audio.
     """
     decoded = Decoded()
-    framer = Framer()
     detector: VoiceDetector | None = None
     peaks: PeakCollector | None = None
-    for chunk in chunks(path, decoded):
-        if detector is None or peaks is None:
-            detector = VoiceDetector(decoded.channels)
-            peaks = PeakCollector(decoded.channels)
-        stats = framer.push(chunk.samples, chunk.rate, chunk.blocks)
-        detector.push(stats)
-        peaks.push(stats.lows, stats.highs)
+    with buffers() as held:
+        framer = Framer(held)
+        for chunk in chunks(path, decoded, held):
+            if detector is None or peaks is None:
+                detector = VoiceDetector(decoded.channels)
+                peaks = PeakCollector(decoded.channels)
+            stats = framer.push(chunk.samples, chunk.rate, chunk.blocks)
+            detector.push(stats)
+            peaks.push(stats.lows, stats.highs)
     if detector is None or peaks is None or not decoded.samples:
         raise UndecodableMediaError(f"{path.name} holds no audio")
     seconds = FRAME_MS / 1000

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from callarchive.analysis.decoding import BLOCK_SECONDS, Samples
+from callarchive.analysis.decoding import BLOCK_SECONDS, Buffers, Samples
 
 FRAME_MS = 10
 MARGIN_DB = 12.0
@@ -107,23 +107,30 @@ class FrameStats:
 class Framer:
     """Cuts chunks into 10 ms frames (the rest waits for the next chunk)."""
 
-    def __init__(self) -> None:
+    def __init__(self, held: Buffers | None = None) -> None:
         self._rest: Samples | None = None
+        self._held = held or Buffers()
 
     def push(self, samples: Samples, rate: float, blocks: Sequence[int]) -> FrameStats:
-        """The frames of `samples`, whose two-second blocks hold `blocks` samples each."""
+        """The frames of `samples`, whose two-second blocks hold `blocks` samples each
+        (`samples` may be overwritten once this returns: what is kept of it is copied)."""
         width = max(1, round(rate * FRAME_MS / 1000))
         have = done = 0
         if self._rest is not None and self._rest.shape[1]:  # none when frames fit blocks
             have = self._rest.shape[1]
-            samples = np.concatenate((self._rest, samples), axis=1)
+            joined = self._held.array(
+                "framed", (samples.shape[0], have + samples.shape[1]), np.dtype(np.float32)
+            )
+            joined[:, :have] = self._rest
+            joined[:, have:] = samples
+            samples = joined
         per_block = []
         for size in blocks:
             have += size
             per_block.append(have // width - done)
             done += per_block[-1]
         count = samples.shape[1] // width
-        self._rest = samples[:, count * width :]
+        self._rest = samples[:, count * width :].copy()
         frames = samples[:, : count * width].reshape(samples.shape[0], count, width)
         # float32 sums of 80 squares (relative error about 1e-7, a millionth of a dB) run
         # twenty times as fast as float64 ones (einsum takes its SIMD dot product path)
