@@ -60,20 +60,13 @@ class Decoded:
         return self.samples / self.rate if self.rate else 0.0
 
 
-# PyAV's sample formats (planar ones end in "p") and the full scale of their samples.
+# PyAV's sample formats (planar ones end in "p") as numpy's types.
 _FORMATS: dict[str, np.dtype[Any]] = {
     "u8": np.dtype(np.uint8),
     "s16": np.dtype(np.int16),
     "s32": np.dtype(np.int32),
     "flt": np.dtype(np.float32),
     "dbl": np.dtype(np.float64),
-}
-_SCALE: dict[np.dtype[Any], float] = {
-    np.dtype(np.uint8): 128.0,
-    np.dtype(np.int16): 32768.0,
-    np.dtype(np.int32): 2147483648.0,
-    np.dtype(np.float32): 1.0,
-    np.dtype(np.float64): 1.0,
 }
 
 
@@ -159,11 +152,11 @@ def _chunks(frames: Iterator[Any], decoded: Decoded, held: Buffers) -> Iterator[
             decoded.rate = frame.sample_rate
             decoded.channels = frame.layout.nb_channels
             sample_format = frame.format.name
-            if sample_format.removesuffix("p") not in _FORMATS:
+            dtype = _FORMATS.get(sample_format.removesuffix("p"))
+            if dtype is None:
                 raise UndecodableMediaError(f"unsupported sample format {sample_format}")
             block = round(BLOCK_SECONDS * decoded.rate)
             chunk = block * max(1, CHUNK_SAMPLES // block)
-            dtype = _FORMATS[sample_format.removesuffix("p")]
             raw = held.array("decoded", (decoded.channels, chunk), dtype)
         elif frame.format.name != sample_format or frame.layout.nb_channels != decoded.channels:
             raise UndecodableMediaError("the audio changes its sample format or channels")
@@ -195,7 +188,8 @@ def _rows(frame: Any, channels: int, dtype: np.dtype[Any]) -> list[npt.NDArray[A
 
 
 def _chunk(raw: npt.NDArray[Any], first: int, block: int, decoded: Decoded, held: Buffers) -> Chunk:
-    scale = _SCALE[raw.dtype]
+    # Full scale: 2**15 for 16-bit samples and so on (unsigned ones centred on half of it).
+    scale = 2.0 ** (raw.dtype.itemsize * 8 - 1) if raw.dtype.kind in "iu" else 1.0
     step = max(1, decoded.rate // TELEPHONE_RATE)
     # Thinning keeps the phase across chunks: sample i of the call is kept when i % step == 0.
     kept = raw[:, (-first) % step :: step]
