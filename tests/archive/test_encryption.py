@@ -130,6 +130,23 @@ async def test_no_plaintext_is_stored(tmp_path: Path) -> None:
     assert not any(MARKER[:16] in path.read_bytes() for path in files)
 
 
+async def test_an_encrypted_folder_never_takes_the_callers_plaintext_file(
+    tmp_path: Path,
+) -> None:
+    """A plain local folder links a file the caller wrote; an encrypted one seals the chunks."""
+    _, store = local(tmp_path / "media", keyring())
+    scratch = tmp_path / "download.original"
+    body = MARKER * 20_000
+    scratch.write_bytes(body)
+    async with store.upload(KEY) as upload:
+        assert not upload.from_file(scratch)
+        await upload.write(body)
+    assert await read_all(store, KEY) == body
+    files = [path for path in (tmp_path / "media").rglob("*") if path.is_file()]
+    assert files
+    assert not any(MARKER[:16] in path.read_bytes() for path in files)
+
+
 async def test_an_existing_object_is_described_by_its_plaintext(
     sealed: EncryptedObjectStore,
 ) -> None:

@@ -6,11 +6,13 @@ import asyncio
 import datetime as dt
 import hashlib
 import os
+import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from obstore.store import LocalStore
 
 from callarchive.archive import (
     ChecksumMismatchError,
@@ -18,8 +20,8 @@ from callarchive.archive import (
     ObjectStore,
     media_key,
 )
-from callarchive.archive._obstore import ObjectChangedError
-from callarchive.archive.objects import LOCAL_PART_SIZE, READ_CHUNK
+from callarchive.archive._obstore import ObjectChangedError, StoreUnavailableError
+from callarchive.archive.objects import LOCAL_PART_SIZE, READ_CHUNK, MediaUpload
 from callarchive.configuration import Codec
 
 KEY = "media/1/2024/03/01/c-1/c-1-r1.mp3"
@@ -217,3 +219,131 @@ async def test_an_upload_to_an_existing_key_keeps_the_stored_object(
 async def test_an_empty_object_is_stored_and_recognised(object_store: ObjectStore) -> None:
     assert (await object_store.put(KEY, chunks())).size == 0
     assert not (await object_store.put(KEY, chunks(b"late"))).created
+
+
+async def write_both(upload: MediaUpload, path: Path, *parts: bytes) -> None:
+    """What the `batch` download does: every chunk to a local file and to the upload."""
+    with path.open("wb") as file:
+        for part in parts:
+            file.write(part)
+            await upload.write(part)
+
+
+def staging_files(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*") if "#" in path.name]
+
+
+async def test_a_local_folder_takes_the_callers_file_by_a_hard_link(tmp_path: Path) -> None:
+    """The bytes are written once, to the caller's file; the store links that file under the
+    key (the same inode), with the size and sha256 of the chunks it was given."""
+    store = ObjectStore.from_url(str(tmp_path / "media"))
+    scratch = tmp_path / "download.original"
+    body = os.urandom(3 * LOCAL_PART_SIZE + 5)
+    async with store.upload(KEY) as upload:
+        assert upload.from_file(scratch)
+        await write_both(upload, scratch, body[:1000], body[1000:])
+        assert await store.size(KEY) is None, "nothing under the key before the block ends"
+    stored = upload.result()
+    assert (stored.size, stored.sha256) == (len(body), hashlib.sha256(body).hexdigest())
+    path = tmp_path / "media" / KEY
+    assert path.stat().st_ino == scratch.stat().st_ino
+    scratch.unlink()  # the caller removes its name for the file: the stored object stays
+    assert (await store.verify(KEY, stored.sha256)).size == len(body)
+    assert await read_all(store, KEY) == body
+    assert staging_files(tmp_path) == []
+
+
+@pytest.fixture
+def other_file_system() -> Iterator[Path]:
+    """A folder on another file system than the tests' temporary folders (/dev/shm, a tmpfs)."""
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as folder:
+        yield Path(folder)
+
+
+async def test_a_file_on_another_file_system_is_copied_in_atomically(
+    tmp_path: Path, other_file_system: Path
+) -> None:
+    store = ObjectStore.from_url(str(tmp_path / "media"))
+    scratch = other_file_system / "download.original"
+    body = os.urandom(LOCAL_PART_SIZE + 17)
+    async with store.upload(KEY) as upload:
+        assert upload.from_file(scratch)
+        await write_both(upload, scratch, body)
+    assert scratch.stat().st_dev != (tmp_path / "media").stat().st_dev, "not another one"
+    assert (await store.verify(KEY, upload.result().sha256)).size == len(body)
+    assert (tmp_path / "media" / KEY).stat().st_ino != scratch.stat().st_ino
+    assert staging_files(tmp_path) == []
+
+
+async def test_a_linked_file_never_replaces_an_object_stored_meanwhile(tmp_path: Path) -> None:
+    store = ObjectStore.from_url(str(tmp_path / "media"))
+    scratch = tmp_path / "download.original"
+
+    async def race() -> None:
+        async with store.upload(KEY) as upload:
+            assert upload.from_file(scratch)
+            await write_both(upload, scratch, b"ours")
+            await store.overwrite(KEY, b"another process's")  # stored first, by someone else
+
+    with pytest.raises(StoreUnavailableError, match="File exists"):
+        await race()
+    assert await read_all(store, KEY) == b"another process's"
+
+
+async def test_verification_catches_a_file_that_is_not_what_was_written(tmp_path: Path) -> None:
+    """The sha256 is of the chunks as they came, not of the file: reading the stored object
+    back compares the two."""
+    store = ObjectStore.from_url(str(tmp_path / "media"))
+    scratch = tmp_path / "download.original"
+    async with store.upload(KEY) as upload:
+        assert upload.from_file(scratch)
+        await upload.write(b"received")
+        scratch.write_bytes(b"corrupted")
+    with pytest.raises(ChecksumMismatchError):
+        await store.verify(KEY, upload.result().sha256)
+
+
+async def test_a_reset_upload_writes_its_chunks_unless_told_of_a_file_again(
+    tmp_path: Path,
+) -> None:
+    store = ObjectStore.from_url(str(tmp_path / "media"))
+    first, second = tmp_path / "original", tmp_path / "converted"
+    async with store.upload(KEY) as upload:
+        assert upload.from_file(first)
+        await write_both(upload, first, b"broken-off")
+        await upload.reset()
+        second.write_bytes(b"not this")
+        await upload.write(b"whole file")
+    assert await read_all(store, KEY) == b"whole file"
+    assert (tmp_path / "media" / KEY).stat().st_ino != first.stat().st_ino
+
+    other = "media/1/2024/03/01/c-1/c-1-r2.mp3"
+    async with store.upload(other) as upload:
+        assert upload.from_file(first)
+        await write_both(upload, first, b"broken-off")
+        await upload.reset()
+        assert upload.from_file(second)
+        await write_both(upload, second, b"converted")
+    assert await read_all(store, other) == b"converted"
+
+    async def too_late() -> None:
+        async with store.upload("media/1/2024/03/01/c-1/c-1-r3.mp3") as upload:
+            await upload.write(b"some")
+            upload.from_file(second)
+
+    with pytest.raises(RuntimeError, match="before the first write"):
+        await too_late()
+
+
+async def test_only_a_local_folder_takes_files(object_store: ObjectStore, tmp_path: Path) -> None:
+    """An S3 bucket is written chunk by chunk as before; an object already there takes
+    nothing."""
+    scratch = tmp_path / "download.original"
+    local = isinstance(object_store._store, LocalStore)
+    async with object_store.upload(KEY) as upload:
+        assert upload.from_file(scratch) is local
+        await write_both(upload, scratch, b"audio")
+    assert await read_all(object_store, KEY) == b"audio"
+    async with object_store.upload(KEY) as again:
+        assert not again.from_file(scratch)
+    assert not again.result().created

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -69,6 +70,33 @@ def test_batch_in_the_trunk_codec_archives_genesys_bytes_exactly(
         assert_metadata_matches(got[conversation_id], conversation)
         sha = {r["recording_id"]: r["formats"]["WAV"]["sha256"] for r in conversation["recordings"]}
         assert {r["recording_id"]: r["sha256"] for r in got[conversation_id]["recordings"]} == sha
+
+
+def test_batch_archives_genesys_bytes_exactly_from_a_scratch_folder_on_another_file_system(
+    make_installation: InstallationFactory,
+) -> None:
+    """A local media folder takes each downloaded file by a hard link, or by a copy when the
+    scratch folder lies on another file system (here a tmpfs): the same archive either way."""
+    installation = make_installation(trunk_codec="WAV")
+    installation.configure(fetch_strategy="batch", codec="WAV")
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as folder:
+        elsewhere = Path(folder)
+        installation.home.mkdir(parents=True, exist_ok=True)
+        (installation.home / "tmp").symlink_to(elsewhere)
+        media = installation.home / "media"
+        media.mkdir()
+        assert elsewhere.stat().st_dev != media.stat().st_dev
+        installation.catch_up()
+        assert list(elsewhere.iterdir()) == []
+    want = truth(installation, formats="WAV")
+    got = archived(installation)
+    assert set(got) == set(want)
+    for conversation_id, conversation in want.items():
+        sha = {r["recording_id"]: r["formats"]["WAV"]["sha256"] for r in conversation["recordings"]}
+        assert {r["recording_id"]: r["sha256"] for r in got[conversation_id]["recordings"]} == sha
+    files = [path for path in media.rglob("*") if path.is_file()]
+    assert len(files) == sum(len(c["recordings"]) for c in want.values())
+    assert all("#" not in path.name and path.stat().st_nlink == 1 for path in files)
 
 
 def test_batch_transcodes_locally_to_equivalent_audio(installation: Installation) -> None:

@@ -211,6 +211,10 @@ class _SealingUpload(MediaUpload):
             await self._inner.write(sealer.seal(self._index, piece, last=False))
             self._index += 1
 
+    def from_file(self, path: Path) -> bool:  # noqa: ARG002 - the plain upload's signature
+        """False: the store holds the sealed bytes, not the file's."""
+        return False
+
     async def reset(self) -> None:
         if self._inner is not None:
             await self._inner.reset()

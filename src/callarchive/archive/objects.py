@@ -16,9 +16,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import errno
 import hashlib
 import os
 import re
+import secrets
+import shutil
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -93,7 +96,12 @@ class MediaStream:
 
 
 class MediaUpload:
-    """One object being written: `write` chunks, `reset` to start over (a failed download)."""
+    """One object being written: `write` chunks, `reset` to start over (a failed download).
+
+    A caller that writes the same bytes to a local file of its own may say so (`from_file`):
+    a local folder then keeps only their size and sha256 as they come and, once complete,
+    links that file under the key instead of writing every byte a second time.
+    """
 
     def __init__(
         self, store: ObstoreStore, key: str, *, part_size: int, stored: StoredObject | None
@@ -105,10 +113,32 @@ class MediaUpload:
         self._writer: AsyncWritableFile | None = None
         self._digest = hashlib.sha256()
         self._size = 0
+        self._file: Path | None = None
+
+    def from_file(self, path: Path) -> bool:
+        """Whether the store takes the object from the local file `path` when it completes.
+
+        The caller writes to `path` every byte it writes here, from the start or from the last
+        `reset`, closes the file before the upload block ends and keeps it until then. A plain
+        local folder then only counts and hashes the chunks it is given, and stores `path` by a
+        hard link (a copy when the two are on different file systems), so the file must not be
+        written again after the block. False, and nothing changes, for any other store: every
+        chunk is written to it as before.
+        """
+        if self.stored is not None or _local_file(self._store, self.key) is None:
+            return False
+        if self._writer is not None or self._size:
+            raise RuntimeError("from_file is said before the first write or after a reset")
+        self._file = path
+        return True
 
     async def write(self, chunk: bytes) -> None:
         """Append `chunk` (discarded when the object already existed)."""
         if self.stored is not None:
+            return
+        if self._file is not None:
+            self._digest.update(chunk)
+            self._size += len(chunk)
             return
         if self._writer is None:
             self._writer = obstore.open_writer_async(
@@ -119,10 +149,12 @@ class MediaUpload:
         await self._guard(self._writer.write(chunk))
 
     async def reset(self) -> None:
-        """Forget everything written so far; the next `write` starts the object again."""
+        """Forget everything written so far; the next `write` starts the object again (to be
+        taken from a file only when `from_file` says so again)."""
         await self.abort()
         self._digest = hashlib.sha256()
         self._size = 0
+        self._file = None
 
     async def abort(self) -> None:
         """Drop the partial object (a multipart upload is aborted, a staging file removed)."""
@@ -136,7 +168,10 @@ class MediaUpload:
         if self.stored is not None:
             return
         writer, self._writer = self._writer, None
-        if writer is None:
+        target = _local_file(self._store, self.key)
+        if self._file is not None and target is not None:
+            await self._guard(anyio.to_thread.run_sync(_link_into, self._file, target))
+        elif writer is None:
             await self._guard(obstore.put_async(self._store, self.key, b"", mode="create"))
         else:
             await self._guard(writer.close())
@@ -155,6 +190,29 @@ class MediaUpload:
             await operation
         except STORE_ERRORS as error:
             raise translate(error, key=self.key, setting=_SETTING) from error
+
+
+def _link_into(source: Path, target: Path) -> None:
+    """Put the file `source` at `target` of a local folder, atomically and never replacing a
+    file there (`FileExistsError`), as obstore's put mode "create" does: a hard link, or when
+    the two lie on different file systems a copy to a staging file beside `target` (named as
+    obstore names its own, so `_remove_staging_files` finds one a killed process left) that is
+    linked in its turn. A writer of the store never touches the file again, and the caller's
+    name for it is removed when it is done with it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+    else:
+        return
+    staging = target.with_name(f"{target.name}#{secrets.token_hex(8)}")
+    try:
+        shutil.copyfile(source, staging)
+        os.link(staging, target)
+    finally:
+        staging.unlink(missing_ok=True)
 
 
 def media_key(

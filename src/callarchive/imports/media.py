@@ -5,8 +5,9 @@ source's codec and downloads every media URI. `batch` submits batch downloads of
 conversations, downloads each result in the trunk's codec and transcodes locally when the codec
 differs; a conversation the batch leaves out (sensitive data without the permission, an error
 message, an archived recording) falls back to `transcode`. Both verify what they stored by
-reading it back. `batch` downloads into the store and a local file at once, and analyses the
-local file (given a `MediaAnalyser`): the stored bytes are read back once, to verify them.
+reading it back. `batch` downloads into the store and a local file at once (a local folder
+store takes that file by a hard link instead of a second write), and analyses the local file
+(given a `MediaAnalyser`): the stored bytes are read back once, to verify them.
 """
 
 from __future__ import annotations
@@ -300,6 +301,7 @@ class MediaFetcher:
         target codec, transcode the file and store that instead. The local file holding the
         stored bytes, and the media's duration."""
         original = files.path("original")
+        upload.from_file(original)  # a local folder links the file instead of a second write
         await self._download_to_file(url, original, target.max_bytes, also=upload)
         info = await anyio.to_thread.run_sync(transcoding.probe, original)
         if transcoding.matches(info, target.codec):
@@ -307,6 +309,7 @@ class MediaFetcher:
         await upload.reset()
         converted = files.path(f"converted.{target.codec.file_extension}")
         await anyio.to_thread.run_sync(transcoding.transcode, original, converted, target.codec)
+        upload.from_file(converted)
         await _copy_into(converted, upload)
         return converted, info.duration_ms
 
