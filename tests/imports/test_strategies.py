@@ -17,6 +17,7 @@ from tests.imports.conftest import TODAY, InstallationFactory
 from tests.imports.harness import Installation
 from tests.imports.observe import (
     add_client,
+    alerts,
     archived,
     assert_metadata_matches,
     buffered,
@@ -97,6 +98,31 @@ def test_batch_archives_genesys_bytes_exactly_from_a_scratch_folder_on_another_f
     files = [path for path in media.rglob("*") if path.is_file()]
     assert len(files) == sum(len(c["recordings"]) for c in want.values())
     assert all("#" not in path.name and path.stat().st_nlink == 1 for path in files)
+
+
+def test_batch_downloads_cut_short_are_downloaded_again_and_archived_exactly(
+    make_installation: InstallationFactory,
+) -> None:
+    """Half the media bodies end early: each download starts its local file again (a
+    recording cut three times waits in the retry buffer), and what is archived is Genesys's
+    bytes exactly, the local folder taking each downloaded file whole."""
+    installation = make_installation(trunk_codec="WAV", faults="truncated-media:0.5")
+    installation.configure(fetch_strategy="batch", codec="WAV")
+    for _ in range(8):
+        installation.clock.advance(3600)
+        installation.catch_up()
+        if not buffered(installation):
+            break
+    want = truth(installation, formats="WAV")
+    got = archived(installation)
+    assert set(got) == set(want)
+    for conversation_id, conversation in want.items():
+        sha = {r["recording_id"]: r["formats"]["WAV"]["sha256"] for r in conversation["recordings"]}
+        assert {r["recording_id"]: r["sha256"] for r in got[conversation_id]["recordings"]} == sha
+    recordings = sum(len(c["recordings"]) for c in want.values())
+    assert installation.emulator.stats()["by_endpoint"]["GET /media"] > recordings
+    # Started again cleanly: no stored object ever failed its read-back.
+    assert not [a.message for a in alerts(installation) if "sha256" in a.message]
 
 
 def test_batch_transcodes_locally_to_equivalent_audio(installation: Installation) -> None:
