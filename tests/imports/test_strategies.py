@@ -8,6 +8,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import av
 
@@ -58,12 +59,9 @@ def recording_api_calls(installation: Installation) -> int:
     return sum(by_endpoint.get(endpoint, 0) for endpoint in RECORDING_APIS)
 
 
-def test_batch_in_the_trunk_codec_archives_genesys_bytes_exactly(
-    make_installation: InstallationFactory,
-) -> None:
-    installation = make_installation(trunk_codec="WAV")
-    installation.configure(fetch_strategy="batch", codec="WAV")
-    installation.catch_up()
+def assert_genesys_wav_bytes(installation: Installation) -> dict[str, Any]:
+    """The archive holds every conversation, its metadata and Genesys's WAV bytes exactly;
+    the ground truth."""
     want = truth(installation, formats="WAV")
     got = archived(installation)
     assert set(got) == set(want)
@@ -71,6 +69,16 @@ def test_batch_in_the_trunk_codec_archives_genesys_bytes_exactly(
         assert_metadata_matches(got[conversation_id], conversation)
         sha = {r["recording_id"]: r["formats"]["WAV"]["sha256"] for r in conversation["recordings"]}
         assert {r["recording_id"]: r["sha256"] for r in got[conversation_id]["recordings"]} == sha
+    return want
+
+
+def test_batch_in_the_trunk_codec_archives_genesys_bytes_exactly(
+    make_installation: InstallationFactory,
+) -> None:
+    installation = make_installation(trunk_codec="WAV")
+    installation.configure(fetch_strategy="batch", codec="WAV")
+    installation.catch_up()
+    assert_genesys_wav_bytes(installation)
 
 
 def test_batch_archives_genesys_bytes_exactly_from_a_scratch_folder_on_another_file_system(
@@ -89,12 +97,7 @@ def test_batch_archives_genesys_bytes_exactly_from_a_scratch_folder_on_another_f
         assert elsewhere.stat().st_dev != media.stat().st_dev
         installation.catch_up()
         assert list(elsewhere.iterdir()) == []
-    want = truth(installation, formats="WAV")
-    got = archived(installation)
-    assert set(got) == set(want)
-    for conversation_id, conversation in want.items():
-        sha = {r["recording_id"]: r["formats"]["WAV"]["sha256"] for r in conversation["recordings"]}
-        assert {r["recording_id"]: r["sha256"] for r in got[conversation_id]["recordings"]} == sha
+    want = assert_genesys_wav_bytes(installation)
     files = [path for path in media.rglob("*") if path.is_file()]
     assert len(files) == sum(len(c["recordings"]) for c in want.values())
     assert all("#" not in path.name and path.stat().st_nlink == 1 for path in files)
@@ -113,12 +116,7 @@ def test_batch_downloads_cut_short_are_downloaded_again_and_archived_exactly(
         installation.catch_up()
         if not buffered(installation):
             break
-    want = truth(installation, formats="WAV")
-    got = archived(installation)
-    assert set(got) == set(want)
-    for conversation_id, conversation in want.items():
-        sha = {r["recording_id"]: r["formats"]["WAV"]["sha256"] for r in conversation["recordings"]}
-        assert {r["recording_id"]: r["sha256"] for r in got[conversation_id]["recordings"]} == sha
+    want = assert_genesys_wav_bytes(installation)
     recordings = sum(len(c["recordings"]) for c in want.values())
     assert installation.emulator.stats()["by_endpoint"]["GET /media"] > recordings
     # Started again cleanly: no stored object ever failed its read-back.
