@@ -139,9 +139,7 @@ async def test_an_encrypted_folder_never_takes_the_callers_plaintext_file(
     body = MARKER * 20_000
     scratch.write_bytes(body)
     async with store.upload(KEY) as upload:
-        assert not upload.takes_files
-        with pytest.raises(RuntimeError, match="encrypted store cannot take"):
-            upload.take_file(scratch, size=len(body), sha256=hashlib.sha256(body).hexdigest())
+        assert not upload.from_file(scratch)
         await upload.write(body)
     assert await read_all(store, KEY) == body
     files = [path for path in (tmp_path / "media").rglob("*") if path.is_file()]

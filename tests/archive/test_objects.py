@@ -21,7 +21,7 @@ from callarchive.archive import (
     media_key,
 )
 from callarchive.archive._obstore import ObjectChangedError, StoreUnavailableError
-from callarchive.archive.objects import LOCAL_PART_SIZE, READ_CHUNK
+from callarchive.archive.objects import LOCAL_PART_SIZE, READ_CHUNK, MediaUpload
 from callarchive.configuration import Codec
 
 KEY = "media/1/2024/03/01/c-1/c-1-r1.mp3"
@@ -221,12 +221,12 @@ async def test_an_empty_object_is_stored_and_recognised(object_store: ObjectStor
     assert not (await object_store.put(KEY, chunks(b"late"))).created
 
 
-def write_file(path: Path, *parts: bytes) -> tuple[int, str]:
-    """What the `batch` download does: the chunks to a local file, with their size and sha256
-    as they came."""
-    body = b"".join(parts)
-    path.write_bytes(body)
-    return len(body), hashlib.sha256(body).hexdigest()
+async def write_both(upload: MediaUpload, path: Path, *parts: bytes) -> None:
+    """What the `batch` download does: every chunk to a local file and to the upload."""
+    with path.open("wb") as file:
+        for part in parts:
+            file.write(part)
+            await upload.write(part)
 
 
 def staging_files(folder: Path) -> list[Path]:
@@ -235,17 +235,16 @@ def staging_files(folder: Path) -> list[Path]:
 
 async def test_a_local_folder_takes_the_callers_file_by_a_hard_link(tmp_path: Path) -> None:
     """The bytes are written once, to the caller's file; the store links that file under the
-    key (the same inode) once the upload completes, with the size and sha256 it was given."""
+    key (the same inode), with the size and sha256 of the chunks it was given."""
     store = ObjectStore.from_url(str(tmp_path / "media"))
     scratch = tmp_path / "download.original"
     body = os.urandom(3 * LOCAL_PART_SIZE + 5)
     async with store.upload(KEY) as upload:
-        assert upload.takes_files
-        size, sha256 = write_file(scratch, body)
-        upload.take_file(scratch, size=size, sha256=sha256)
+        assert upload.from_file(scratch)
+        await write_both(upload, scratch, body[:1000], body[1000:])
         assert await store.size(KEY) is None, "nothing under the key before the block ends"
     stored = upload.result()
-    assert (stored.size, stored.sha256, stored.created) == (len(body), sha256, True)
+    assert (stored.size, stored.sha256) == (len(body), hashlib.sha256(body).hexdigest())
     path = tmp_path / "media" / KEY
     assert path.stat().st_ino == scratch.stat().st_ino
     scratch.unlink()  # the caller removes its name for the file: the stored object stays
@@ -268,22 +267,22 @@ async def test_a_file_on_another_file_system_is_copied_in_atomically(
     scratch = other_file_system / "download.original"
     body = os.urandom(LOCAL_PART_SIZE + 17)
     async with store.upload(KEY) as upload:
-        size, sha256 = write_file(scratch, body)
-        upload.take_file(scratch, size=size, sha256=sha256)
+        assert upload.from_file(scratch)
+        await write_both(upload, scratch, body)
     assert scratch.stat().st_dev != (tmp_path / "media").stat().st_dev, "not another one"
     assert (await store.verify(KEY, upload.result().sha256)).size == len(body)
     assert (tmp_path / "media" / KEY).stat().st_ino != scratch.stat().st_ino
     assert staging_files(tmp_path) == []
 
 
-async def test_a_taken_file_never_replaces_an_object_stored_meanwhile(tmp_path: Path) -> None:
+async def test_a_linked_file_never_replaces_an_object_stored_meanwhile(tmp_path: Path) -> None:
     store = ObjectStore.from_url(str(tmp_path / "media"))
     scratch = tmp_path / "download.original"
 
     async def race() -> None:
         async with store.upload(KEY) as upload:
-            size, sha256 = write_file(scratch, b"ours")
-            upload.take_file(scratch, size=size, sha256=sha256)
+            assert upload.from_file(scratch)
+            await write_both(upload, scratch, b"ours")
             await store.overwrite(KEY, b"another process's")  # stored first, by someone else
 
     with pytest.raises(StoreUnavailableError, match="File exists"):
@@ -291,69 +290,60 @@ async def test_a_taken_file_never_replaces_an_object_stored_meanwhile(tmp_path: 
     assert await read_all(store, KEY) == b"another process's"
 
 
-async def test_verification_catches_a_file_that_is_not_what_was_received(
-    tmp_path: Path,
-) -> None:
-    """The sha256 is the caller's, of the bytes as they came, not the file's: reading the
-    stored object back compares the two."""
+async def test_verification_catches_a_file_that_is_not_what_was_written(tmp_path: Path) -> None:
+    """The sha256 is of the chunks as they came, not of the file: reading the stored object
+    back compares the two."""
     store = ObjectStore.from_url(str(tmp_path / "media"))
     scratch = tmp_path / "download.original"
     async with store.upload(KEY) as upload:
-        size, sha256 = write_file(scratch, b"received")
+        assert upload.from_file(scratch)
+        await upload.write(b"received")
         scratch.write_bytes(b"corrupted")
-        upload.take_file(scratch, size=size, sha256=sha256)
     with pytest.raises(ChecksumMismatchError):
         await store.verify(KEY, upload.result().sha256)
 
 
-async def test_a_reset_upload_forgets_the_file_it_was_to_take(tmp_path: Path) -> None:
+async def test_a_reset_upload_writes_its_chunks_unless_told_of_a_file_again(
+    tmp_path: Path,
+) -> None:
     store = ObjectStore.from_url(str(tmp_path / "media"))
-    first = tmp_path / "original"
+    first, second = tmp_path / "original", tmp_path / "converted"
     async with store.upload(KEY) as upload:
-        size, sha256 = write_file(first, b"broken-off")
-        upload.take_file(first, size=size, sha256=sha256)
+        assert upload.from_file(first)
+        await write_both(upload, first, b"broken-off")
         await upload.reset()
+        second.write_bytes(b"not this")
         await upload.write(b"whole file")
     assert await read_all(store, KEY) == b"whole file"
-    assert upload.result().sha256 == hashlib.sha256(b"whole file").hexdigest()
     assert (tmp_path / "media" / KEY).stat().st_ino != first.stat().st_ino
 
+    other = "media/1/2024/03/01/c-1/c-1-r2.mp3"
+    async with store.upload(other) as upload:
+        assert upload.from_file(first)
+        await write_both(upload, first, b"broken-off")
+        await upload.reset()
+        assert upload.from_file(second)
+        await write_both(upload, second, b"converted")
+    assert await read_all(store, other) == b"converted"
 
-async def test_a_file_is_taken_instead_of_writes_never_beside_them(tmp_path: Path) -> None:
-    store = ObjectStore.from_url(str(tmp_path / "media"))
-    scratch = tmp_path / "original"
-    size, sha256 = write_file(scratch, b"audio")
-
-    async def written_then_taken() -> None:
-        async with store.upload(KEY) as upload:
+    async def too_late() -> None:
+        async with store.upload("media/1/2024/03/01/c-1/c-1-r3.mp3") as upload:
             await upload.write(b"some")
-            upload.take_file(scratch, size=size, sha256=sha256)
+            upload.from_file(second)
 
-    async def taken_then_written() -> None:
-        async with store.upload(KEY) as upload:
-            upload.take_file(scratch, size=size, sha256=sha256)
-            await upload.write(b"more")
-
-    with pytest.raises(RuntimeError, match="before any write"):
-        await written_then_taken()
-    with pytest.raises(RuntimeError, match="a write after take_file"):
-        await taken_then_written()
-    assert await store.size(KEY) is None
+    with pytest.raises(RuntimeError, match="before the first write"):
+        await too_late()
 
 
 async def test_only_a_local_folder_takes_files(object_store: ObjectStore, tmp_path: Path) -> None:
-    """An S3 bucket is written chunk by chunk; an object already there takes nothing."""
+    """An S3 bucket is written chunk by chunk as before; an object already there takes
+    nothing."""
     scratch = tmp_path / "download.original"
-    size, sha256 = write_file(scratch, b"audio")
+    local = isinstance(object_store._store, LocalStore)
     async with object_store.upload(KEY) as upload:
-        if isinstance(object_store._store, LocalStore):
-            upload.take_file(scratch, size=size, sha256=sha256)
-        else:
-            assert not upload.takes_files
-            with pytest.raises(RuntimeError, match="cannot take a file"):
-                upload.take_file(scratch, size=size, sha256=sha256)
-            await upload.write(b"audio")
+        assert upload.from_file(scratch) is local
+        await write_both(upload, scratch, b"audio")
     assert await read_all(object_store, KEY) == b"audio"
     async with object_store.upload(KEY) as again:
-        assert not again.takes_files
+        assert not again.from_file(scratch)
     assert not again.result().created

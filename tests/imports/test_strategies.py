@@ -106,10 +106,17 @@ def test_batch_archives_genesys_bytes_exactly_from_a_scratch_folder_on_another_f
 def test_batch_downloads_cut_short_are_downloaded_again_and_archived_exactly(
     make_installation: InstallationFactory,
 ) -> None:
-    """Half the media bodies end early: each download starts its local file again (a
-    recording cut three times waits in the retry buffer), and what is archived is Genesys's
-    bytes exactly, the local folder taking each downloaded file whole."""
-    installation = make_installation(trunk_codec="WAV", faults="truncated-media:0.5")
+    """Half the media bodies end halfway: each download starts its local file and its sha256
+    again (a recording cut three times waits in the retry buffer), and what is archived is
+    Genesys's bytes exactly. Calls of at least 20 s: half of such a WAV file is more than the
+    client's first chunk (256 KiB), so a cut comes after bytes were written."""
+    installation = make_installation(
+        trunk_codec="WAV",
+        faults="truncated-media:0.5",
+        mean_call_seconds=25,
+        min_call_seconds=20,
+        calls_per_hour=1,
+    )
     installation.configure(fetch_strategy="batch", codec="WAV")
     for _ in range(8):
         installation.clock.advance(3600)
@@ -119,8 +126,9 @@ def test_batch_downloads_cut_short_are_downloaded_again_and_archived_exactly(
     want = assert_genesys_wav_bytes(installation)
     recordings = sum(len(c["recordings"]) for c in want.values())
     assert installation.emulator.stats()["by_endpoint"]["GET /media"] > recordings
+    messages = [a.message for a in alerts(installation)]
     # Started again cleanly: no stored object ever failed its read-back.
-    assert not [a.message for a in alerts(installation) if "sha256" in a.message]
+    assert not [m for m in messages if "sha256" in m]
 
 
 def test_batch_transcodes_locally_to_equivalent_audio(installation: Installation) -> None:

@@ -211,14 +211,9 @@ class _SealingUpload(MediaUpload):
             await self._inner.write(sealer.seal(self._index, piece, last=False))
             self._index += 1
 
-    @property
-    def takes_files(self) -> bool:
+    def from_file(self, path: Path) -> bool:  # noqa: ARG002 - the plain upload's signature
         """False: the store holds the sealed bytes, not the file's."""
         return False
-
-    def take_file(self, path: Path, *, size: int, sha256: str) -> None:  # noqa: ARG002
-        """Refused: the store holds the sealed bytes, not the file's (see `takes_files`)."""
-        raise RuntimeError(f"an encrypted store cannot take the file {path} as it is")
 
     async def reset(self) -> None:
         if self._inner is not None:

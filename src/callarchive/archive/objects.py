@@ -98,8 +98,9 @@ class MediaStream:
 class MediaUpload:
     """One object being written: `write` chunks, `reset` to start over (a failed download).
 
-    A plain local folder can also take a whole local file the caller wrote (`take_file`): it
-    links that file under the key instead of having every byte written a second time.
+    A caller that writes the same bytes to a local file of its own may say so (`from_file`):
+    a local folder then keeps only their size and sha256 as they come and, once complete,
+    links that file under the key instead of writing every byte a second time.
     """
 
     def __init__(
@@ -112,38 +113,33 @@ class MediaUpload:
         self._writer: AsyncWritableFile | None = None
         self._digest = hashlib.sha256()
         self._size = 0
-        self._taken: _Taken | None = None
+        self._file: Path | None = None
 
-    @property
-    def takes_files(self) -> bool:
-        """Whether `take_file` may be used: a plain local folder with no object there yet."""
-        return self.stored is None and _local_file(self._store, self.key) is not None
+    def from_file(self, path: Path) -> bool:
+        """Whether the store takes the object from the local file `path` when it completes.
 
-    def take_file(self, path: Path, *, size: int, sha256: str) -> None:
-        """Store the complete, closed local file `path` under the key when the upload block
-        ends, instead of anything written (`takes_files` must be true, and nothing written since
-        the start or the last `reset`).
-
-        `size` and `sha256` are of the bytes as the caller received them, so that reading the
-        stored object back (`ObjectStore.verify`) checks what reached the disk. The file is
-        hard-linked under the key (copied when the two lie on different file systems): the
-        caller keeps it until the block ends, never writes to it again, and may then remove
-        its own name for it.
+        The caller writes to `path` every byte it writes here, from the start or from the last
+        `reset`, closes the file before the upload block ends and keeps it until then. A plain
+        local folder then only counts and hashes the chunks it is given, and stores `path` by a
+        hard link (a copy when the two are on different file systems), so the file must not be
+        written again after the block. False, and nothing changes, for any other store: every
+        chunk is written to it as before.
         """
-        target = _local_file(self._store, self.key) if self.stored is None else None
-        if target is None:
-            raise RuntimeError(f"the store cannot take a file for {self.key!r}")
+        if self.stored is not None or _local_file(self._store, self.key) is None:
+            return False
         if self._writer is not None or self._size:
-            raise RuntimeError("take_file comes before any write, or after a reset")
-        self._taken = _Taken(source=path, target=target, sha256=sha256.lower())
-        self._size = size
+            raise RuntimeError("from_file is said before the first write or after a reset")
+        self._file = path
+        return True
 
     async def write(self, chunk: bytes) -> None:
         """Append `chunk` (discarded when the object already existed)."""
         if self.stored is not None:
             return
-        if self._taken is not None:
-            raise RuntimeError("a write after take_file")
+        if self._file is not None:
+            self._digest.update(chunk)
+            self._size += len(chunk)
+            return
         if self._writer is None:
             self._writer = obstore.open_writer_async(
                 self._store, self.key, buffer_size=self._part_size
@@ -153,11 +149,12 @@ class MediaUpload:
         await self._guard(self._writer.write(chunk))
 
     async def reset(self) -> None:
-        """Forget everything written or taken so far; the next `write` starts the object again."""
+        """Forget everything written so far; the next `write` starts the object again (to be
+        taken from a file only when `from_file` says so again)."""
         await self.abort()
         self._digest = hashlib.sha256()
         self._size = 0
-        self._taken = None
+        self._file = None
 
     async def abort(self) -> None:
         """Drop the partial object (a multipart upload is aborted, a staging file removed)."""
@@ -171,15 +168,16 @@ class MediaUpload:
         if self.stored is not None:
             return
         writer, self._writer = self._writer, None
-        sha256 = self._digest.hexdigest()
-        if (taken := self._taken) is not None:
-            await self._guard(anyio.to_thread.run_sync(_link_into, taken.source, taken.target))
-            sha256 = taken.sha256
+        target = _local_file(self._store, self.key)
+        if self._file is not None and target is not None:
+            await self._guard(anyio.to_thread.run_sync(_link_into, self._file, target))
         elif writer is None:
             await self._guard(obstore.put_async(self._store, self.key, b"", mode="create"))
         else:
             await self._guard(writer.close())
-        self.stored = StoredObject(key=self.key, size=self._size, sha256=sha256, created=True)
+        self.stored = StoredObject(
+            key=self.key, size=self._size, sha256=self._digest.hexdigest(), created=True
+        )
 
     def result(self) -> StoredObject:
         """What is stored under the key once the upload block has ended."""
@@ -192,15 +190,6 @@ class MediaUpload:
             await operation
         except STORE_ERRORS as error:
             raise translate(error, key=self.key, setting=_SETTING) from error
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
-class _Taken:
-    """A local file an upload stores under its key (`MediaUpload.take_file`)."""
-
-    source: Path
-    target: Path
-    sha256: str
 
 
 def _link_into(source: Path, target: Path) -> None:
@@ -495,7 +484,7 @@ class ObjectStore:
         local = self._local_path(key)
         if local is not None:
             try:
-                size, sha256 = await anyio.to_thread.run_sync(hash_file, local)
+                size, sha256 = await anyio.to_thread.run_sync(_hash_file, local)
             except OSError as error:
                 raise translate(error, key=key, setting=_SETTING) from error
             return StoredObject(key=key, size=size, sha256=sha256, created=created)
@@ -507,10 +496,10 @@ class ObjectStore:
         return StoredObject(key=key, size=size, sha256=digest.hexdigest(), created=created)
 
 
-def hash_file(path: Path) -> tuple[int, str]:
-    """The size and sha256 of a local file, read through one open file (a file replaced
-    meanwhile is read as it was when opened); for a worker thread: reading a stored object
-    back range by range on the event loop took 11 % of a `batch` import's loop."""
+def _hash_file(path: Path) -> tuple[int, str]:
+    """The size and sha256 of a local file, read in a worker thread through one open file (a
+    file replaced meanwhile is read as it was when opened): reading it back range by range on
+    the event loop took 11 % of a `batch` import's loop."""
     with path.open("rb") as file:
         digest = hashlib.file_digest(file, "sha256")
         return file.tell(), digest.hexdigest()

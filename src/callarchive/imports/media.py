@@ -5,8 +5,8 @@ source's codec and downloads every media URI. `batch` submits batch downloads of
 conversations, downloads each result in the trunk's codec and transcodes locally when the codec
 differs; a conversation the batch leaves out (sensitive data without the permission, an error
 message, an archived recording) falls back to `transcode`. Both verify what they stored by
-reading it back. `batch` downloads into a local file and the store at once (a plain local
-folder takes that file by a hard link instead: every byte is written once), and analyses it
+reading it back. `batch` downloads into the store and a local file at once (a local folder
+store takes that file by a hard link instead of a second write), and analyses the local file
 (given a `MediaAnalyser`): the stored bytes are read back once, to verify them.
 """
 
@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
 import os
 import secrets
 import shutil
@@ -28,7 +27,7 @@ import anyio
 import structlog
 
 from callarchive.archive import ObjectStore, Recording, StoredObject, media_key
-from callarchive.archive.objects import MediaUpload, hash_file
+from callarchive.archive.objects import MediaUpload
 from callarchive.clock import Clock
 from callarchive.configuration import Codec
 from callarchive.genesys import (
@@ -64,9 +63,6 @@ MEDIA_SLACK_BYTES = 1024 * 1024
 LOCAL_COPIES = TRANSFERS + ANALYSES
 PLAYABLE = frozenset({"AVAILABLE", "RESTORED", None})
 CHUNK = 256 * 1024
-# A download's bytes are written to its local file (and hashed) in a worker thread this many
-# at a time: one hand-over per megabyte, not per chunk.
-SPOOL = 1024 * 1024
 # Scratch files no import has touched for this long were left by one that was killed.
 SCRATCH_STALE_S = 6 * 3600.0
 DOWNLOAD_PREFIX = "download-"  # a download's scratch files: `download-<random>.<name>`
@@ -301,41 +297,30 @@ class MediaFetcher:
     async def _download_result(
         self, url: str, files: _ScratchFiles, target: Target, upload: MediaUpload
     ) -> tuple[Path, int | None]:
-        """Download into a local file, and into the upload at once unless the store takes the
-        file itself (a plain local folder links it: every byte is written once); when the
-        media is not in the target codec, transcode the file and store that instead. The local
-        file holding the stored bytes, and the media's duration."""
+        """Download into the upload and a local file at once; when the media is not in the
+        target codec, transcode the file and store that instead. The local file holding the
+        stored bytes, and the media's duration."""
         original = files.path("original")
-        takes = upload.takes_files
-        size, sha256 = await self._download_to_file(
-            url, original, target.max_bytes, also=None if takes else upload
-        )
+        upload.from_file(original)  # a local folder links the file instead of a second write
+        await self._download_to_file(url, original, target.max_bytes, also=upload)
         info = await anyio.to_thread.run_sync(transcoding.probe, original)
         if transcoding.matches(info, target.codec):
-            if takes:
-                upload.take_file(original, size=size, sha256=sha256)
             return original, info.duration_ms
         await upload.reset()
         converted = files.path(f"converted.{target.codec.file_extension}")
         await anyio.to_thread.run_sync(transcoding.transcode, original, converted, target.codec)
-        if takes:
-            size, sha256 = await anyio.to_thread.run_sync(hash_file, converted)
-            upload.take_file(converted, size=size, sha256=sha256)
-        else:
-            await _copy_into(converted, upload)
+        upload.from_file(converted)
+        await _copy_into(converted, upload)
         return converted, info.duration_ms
 
     async def _download_to_file(
-        self, url: str, path: Path, max_bytes: int | None, *, also: MediaSink | None
-    ) -> tuple[int, str]:
-        """The size and sha256 of the download, as written to `path`."""
+        self, url: str, path: Path, max_bytes: int | None, *, also: MediaSink
+    ) -> None:
         sink = _FileSink(path, also=also)
         try:
             await self._client.download(url, sink, max_bytes=max_bytes)
-            await sink.flush()
         finally:
             sink.close()
-        return sink.size, sink.sha256
 
     @contextlib.asynccontextmanager
     async def _scratch_files(self) -> AsyncIterator[_ScratchFiles]:
@@ -390,59 +375,22 @@ class _ScratchFiles:
 
 
 class _FileSink:
-    """A media sink writing to a local file, and to another sink (the upload) when given one.
+    """A media sink writing to a local file and to another sink (the upload) at once."""
 
-    The file gets its chunks in a worker thread, `SPOOL` bytes at a time, and hashes them there
-    (`size`, `sha256`): writing and hashing on the event loop took a third of its time in a
-    `batch` import, while both release the GIL and the other core had time to spare. The
-    chunks of one file are written in order: the download waits for each batch to be written.
-    """
-
-    def __init__(self, path: Path, *, also: MediaSink | None) -> None:
+    def __init__(self, path: Path, *, also: MediaSink) -> None:
         self._file = path.open("wb")
         self._also = also
-        self._restart()
-
-    def _restart(self) -> None:
-        self._pending: list[bytes] = []
-        self._pending_size = 0
-        self._digest = hashlib.sha256()
-        self.size = 0
-
-    @property
-    def sha256(self) -> str:
-        """The sha256 of what was written (and flushed)."""
-        return self._digest.hexdigest()
 
     async def write(self, chunk: bytes) -> None:
-        self._pending.append(chunk)
-        self._pending_size += len(chunk)
-        if self._pending_size >= SPOOL:
-            await self.flush()
-        if self._also is not None:
-            await self._also.write(chunk)
-
-    async def flush(self) -> None:
-        """Write and hash the chunks that wait."""
-        pending, self._pending, self._pending_size = self._pending, [], 0
-        if pending:
-            await anyio.to_thread.run_sync(self._write, pending)
-
-    def _write(self, chunks: list[bytes]) -> None:
-        for chunk in chunks:
-            self._file.write(chunk)
-            self._digest.update(chunk)
-            self.size += len(chunk)
+        self._file.write(chunk)
+        await self._also.write(chunk)
 
     async def reset(self) -> None:
         self._file.seek(0)
         self._file.truncate()
-        self._restart()
-        if self._also is not None:
-            await self._also.reset()
+        await self._also.reset()
 
     def close(self) -> None:
-        """Close the file (chunks not flushed are dropped: the download failed)."""
         self._file.close()
 
 
