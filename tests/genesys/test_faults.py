@@ -64,7 +64,11 @@ def statuses(emulator: RunningEmulator) -> set[int]:
         ("truncated-media:0.3", None),
         ("malformed-json:0.3", None),
         ("token-revocation:0.1", {401}),  # often enough that a renewed token is revoked too
-        ("chaos", None),
+        # Every fault of a healthy service at a mild rate, but a 500, which the client does not
+        # retry (test_internal_errors_are_not_retried): the import retries the conversation
+        # later (tests/imports/test_fault_profiles.py). Whether one of the window's requests
+        # drew a 500 depended on the day's traffic.
+        ("chaos,internal-errors:0", None),
     ],
 )
 async def test_client_recovers_from_fault_profile(
@@ -79,7 +83,7 @@ async def test_client_recovers_from_fault_profile(
     assert stored == {k: v for k, v in want.items() if k not in not_ready}
     # Only stuck transcoding (part of chaos) may leave media not ready; nothing is lost.
     assert set(stored) | not_ready == set(want)
-    assert not not_ready or profile == "chaos"
+    assert not not_ready or profile.startswith("chaos")
     if evidence is not None:  # the fault did show in the statuses the emulator sent
         assert statuses(emulator) & evidence
 
