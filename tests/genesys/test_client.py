@@ -94,8 +94,8 @@ async def test_query_pages_on_without_total_hits_until_a_short_page(
 async def test_an_interval_with_more_conversations_than_a_query_pages_through_is_split(
     make_emulator: EmulatorFactory, share: int
 ) -> None:
-    """A query may page through `max_results` conversations, a `share` of the day's (whose
-    traffic follows the day of the week, so its count changes from one day to the next)."""
+    """A query may page through `max_results` conversations, a `share` of the day's (the
+    emulator's traffic is drawn anew for each date, so its count changes from day to day)."""
     emulator = make_emulator()
     end = DAY_START + dt.timedelta(days=1, milliseconds=7)  # halves fall between milliseconds
     expected = recorded_voice(emulator.ground_truth(), DAY_START, end)
