@@ -113,7 +113,7 @@ class MediaUpload:
         self._writer: AsyncWritableFile | None = None
         self._digest = hashlib.sha256()
         self._size = 0
-        self._file: Path | None = None
+        self._link: tuple[Path, Path] | None = None  # (the caller's file, the key's file)
 
     def from_file(self, path: Path) -> bool:
         """Whether the store takes the object from the local file `path` when it completes.
@@ -125,18 +125,19 @@ class MediaUpload:
         written again after the block. False, and nothing changes, for any other store: every
         chunk is written to it as before.
         """
-        if self.stored is not None or _local_file(self._store, self.key) is None:
+        target = None if self.stored is not None else _local_file(self._store, self.key)
+        if target is None:
             return False
         if self._writer is not None or self._size:
             raise RuntimeError("from_file is said before the first write or after a reset")
-        self._file = path
+        self._link = (path, target)
         return True
 
     async def write(self, chunk: bytes) -> None:
         """Append `chunk` (discarded when the object already existed)."""
         if self.stored is not None:
             return
-        if self._file is not None:
+        if self._link is not None:
             self._digest.update(chunk)
             self._size += len(chunk)
             return
@@ -154,7 +155,7 @@ class MediaUpload:
         await self.abort()
         self._digest = hashlib.sha256()
         self._size = 0
-        self._file = None
+        self._link = None
 
     async def abort(self) -> None:
         """Drop the partial object (a multipart upload is aborted, a staging file removed)."""
@@ -168,9 +169,8 @@ class MediaUpload:
         if self.stored is not None:
             return
         writer, self._writer = self._writer, None
-        target = _local_file(self._store, self.key)
-        if self._file is not None and target is not None:
-            await self._guard(anyio.to_thread.run_sync(_link_into, self._file, target))
+        if self._link is not None:
+            await self._guard(anyio.to_thread.run_sync(_link_into, *self._link))
         elif writer is None:
             await self._guard(obstore.put_async(self._store, self.key, b"", mode="create"))
         else:
